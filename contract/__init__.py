@@ -1,0 +1,40 @@
+"""What `train/` writes and `service/` reads: the artifact layout, the pair format, the labels.
+
+Both sides import from here so the model is never fed text in a format it was not trained on.
+This package needs only the standard library, numpy, pydantic and `tokenizers`.
+"""
+
+from contract.artifact import (
+    ARTIFACT_SCHEMA_VERSION,
+    MANIFEST_FILE,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    Artifact,
+    ArtifactError,
+    Manifest,
+    load_artifact,
+    sha256_file,
+    write_manifest,
+)
+from contract.labels import HARMFUL_INDEX, LABELS, harmful_probability
+from contract.pairs import EncodedPair, encode_pair, encode_pairs, prepare_tokenizer
+
+__all__ = [
+    "ARTIFACT_SCHEMA_VERSION",
+    "HARMFUL_INDEX",
+    "LABELS",
+    "MANIFEST_FILE",
+    "MODEL_FILE",
+    "TOKENIZER_FILE",
+    "Artifact",
+    "ArtifactError",
+    "EncodedPair",
+    "Manifest",
+    "encode_pair",
+    "encode_pairs",
+    "harmful_probability",
+    "load_artifact",
+    "prepare_tokenizer",
+    "sha256_file",
+    "write_manifest",
+]
