@@ -49,9 +49,7 @@ def encode_pair(tokenizer: Tokenizer, prompt: str, response: str | None) -> Enco
     return _from_encoding(tokenizer.encode(prompt, response))
 
 
-def encode_pairs(
-    tokenizer: Tokenizer, pairs: list[tuple[str, str | None]]
-) -> list[EncodedPair]:
+def encode_pairs(tokenizer: Tokenizer, pairs: list[tuple[str, str | None]]) -> list[EncodedPair]:
     """Batch form of `encode_pair` (tokenizers runs the batch in Rust, in parallel)."""
     inputs: list[str | tuple[str, str]] = [p if not r else (p, r) for p, r in pairs]
     return [_from_encoding(e) for e in tokenizer.encode_batch(inputs)]

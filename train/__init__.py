@@ -1,0 +1,1 @@
+"""The HarmAug training pipeline that produces the student artifact served by `service/`."""
