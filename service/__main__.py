@@ -1,0 +1,69 @@
+"""`python -m service [--host H] [--port P] [--artifact DIR]`; defaults come from MODERATION_*."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from service.config import Settings
+
+
+def _parse(settings: Settings, argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    parser.add_argument("--host", default=settings.host, help="MODERATION_HOST")
+    parser.add_argument("--port", type=int, default=settings.port, help="MODERATION_PORT")
+    parser.add_argument(
+        "--artifact", type=Path, default=settings.artifact_dir, help="MODERATION_ARTIFACT_DIR"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings()
+    args = _parse(settings, argv)
+    settings = settings.model_copy(
+        update={"host": args.host, "port": args.port, "artifact_dir": args.artifact}
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if not (settings.artifact_dir / "manifest.json").is_file():
+        print(
+            f"No model artifact at {settings.artifact_dir}/ (no manifest.json).\n"
+            "Build the student first with `make artifact` (the training pipeline, see "
+            "train/README.md),\n"
+            "or point --artifact / MODERATION_ARTIFACT_DIR at an artifact folder.",
+            file=sys.stderr,
+        )
+        return 2
+
+    # The tokenizer's own thread pool would compete with ONNX Runtime for the same cores.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import uvicorn
+
+    from contract import ArtifactError, load_artifact
+    from service.app import create_app
+
+    try:
+        load_artifact(settings.artifact_dir)
+    except ArtifactError as exc:
+        print(f"Cannot serve {settings.artifact_dir}: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        workers=1,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The app factory: `create_app(settings)` wires artifact, engine, batcher, cache and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from tokenizers import Tokenizer
+
+from contract import EncodedPair, load_artifact, prepare_tokenizer
+from service.batcher import BatcherConfig, DynamicBatcher
+from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
+from service.config import Settings, available_cpus
+from service.deps import ServiceState
+from service.engine import OnnxEngine
+from service.errors import install_error_handlers
+from service.health.router import router as health_router
+from service.metrics import Metrics
+from service.middleware import RequestAccountingMiddleware
+from service.moderate.router import router as moderate_router
+from service.moderate.serving import ModerationServing
+from service.scoring import Moderator, TruncatingEncoder, sequence_key
+
+log = logging.getLogger(__name__)
+
+
+def _pad_id(tokenizer: Tokenizer) -> int:
+    padding = tokenizer.padding
+    if padding:
+        return int(padding["pad_id"])
+    for token in ("[PAD]", "<pad>"):
+        found = tokenizer.token_to_id(token)
+        if found is not None:
+            return found
+    return 0
+
+
+def build_cache(settings: Settings, metrics: Metrics) -> ScoreCache:
+    if settings.redis_url:
+        return RedisCache(
+            settings.redis_url,
+            ttl_seconds=settings.cache_ttl_seconds,
+            timeout_seconds=settings.redis_timeout_seconds,
+            retry_seconds=settings.redis_retry_seconds,
+            metrics=metrics,
+        )
+    if settings.cache_size > 0:
+        return MemoryCache(settings.cache_size, settings.cache_ttl_seconds, metrics)
+    return NoCache()
+
+
+def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
+    """Load and warm up everything; the batcher is started by the caller inside the loop."""
+    artifact = load_artifact(settings.artifact_dir)
+    manifest = artifact.manifest
+    tokenizer = Tokenizer.from_file(str(artifact.tokenizer_path))
+    pad_id = _pad_id(tokenizer)
+    prepare_tokenizer(tokenizer, manifest.max_length)
+    threads = settings.onnx_threads or available_cpus()
+    engine = OnnxEngine(artifact, threads=threads, pad_id=pad_id)
+    log.info("loaded %s from %s (%s, %d threads)", manifest.model_id, artifact.path,
+             engine.provider, threads)  # fmt: skip
+    engine.warm_up()
+    encoder = TruncatingEncoder(tokenizer)
+    encoder([("warm up", None), ("warm up", "the tokenizer")])
+    batcher: DynamicBatcher[EncodedPair] = DynamicBatcher(
+        engine.forward,
+        BatcherConfig(
+            max_batch_size=settings.max_batch_size,
+            max_batch_tokens=settings.max_batch_tokens,
+            max_padding_ratio=settings.max_padding_ratio,
+            max_wait_s=settings.max_wait_ms / 1000.0,
+            max_queue=settings.max_queue,
+            strategy=settings.batching,
+        ),
+        key=sequence_key,
+        observer=metrics,
+        default_timeout_s=settings.request_timeout_ms / 1000.0,
+    )
+    threshold = manifest.threshold if settings.threshold is None else settings.threshold
+    metrics.set_model(manifest.name, manifest.version, threshold)
+    cache = build_cache(settings, metrics)
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize")
+    moderator = Moderator(
+        model_id=manifest.model_id,
+        threshold=threshold,
+        encoder=encoder,
+        batcher=batcher,
+        cache=cache,
+        tokenize_executor=executor,
+        timeout_s=settings.request_timeout_ms / 1000.0,
+        metrics=metrics,
+    )
+    return ServiceState(
+        settings=settings,
+        artifact=artifact,
+        engine=engine,
+        batcher=batcher,
+        cache=cache,
+        moderator=moderator,
+        moderation_serving=ModerationServing(
+            moderator,
+            max_text_chars=settings.max_text_chars,
+            max_batch_items=settings.max_batch_items,
+        ),
+        metrics=metrics,
+        tokenize_executor=executor,
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = build_state(settings, metrics)
+        state.batcher.start()
+        app.state.service = state
+        state.ready = True
+        log.info("ready: %s, cache %s, batching %s", state.moderator.model_id,
+                 state.cache.backend, settings.batching)  # fmt: skip
+        try:
+            yield
+        finally:
+            state.ready = False
+            state.batcher.close()
+            await state.cache.close()
+            state.tokenize_executor.shutdown(wait=False)
+
+    app = FastAPI(
+        title="HarmAug moderation service",
+        summary="Scores LLM prompts and responses for harm with a distilled student model.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(moderate_router)
+    app.include_router(health_router)
+    app.add_middleware(
+        RequestAccountingMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        # Documented paths are the metric's endpoint labels; anything else counts as "other".
+        endpoints=lambda: set(app.openapi()["paths"]),
+    )
+    return app

@@ -1,0 +1,415 @@
+"""Length-aware dynamic batching, independent of HTTP and of the model backend.
+
+Callers `await submit(sequences)` from the event loop. Each distinct sequence becomes one queue
+item; a worker thread repeatedly picks a batch from the waiting items and calls `forward` (the
+model) on it, then hands the scores back to the event loop in one callback per batch.
+
+On a CPU the forward pass costs roughly in proportion to padded tokens, so padding is pure
+waste: a batch is built around the OLDEST waiting item (nothing starves) and filled with items
+of similar length, under a maximum size, a token budget (size x longest member) and a bound on
+the share of pad tokens. `fifo` instead takes items in arrival order and pads them to the longest
+(the baseline the benchmark compares against).
+
+Overload is answered at once: a full queue raises `QueueFullError`; a request still waiting at
+its deadline gets `DeadlineExceededError` and its items leave the queue unscored. Identical
+sequences waiting or running at the same time (same `key`) are scored once (single flight).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+
+class Sized(Protocol):
+    def __len__(self) -> int: ...
+
+
+S = TypeVar("S", bound=Sized)
+
+
+class Scores(Protocol):
+    """What `forward` returns: one float-like score per input (a list or a numpy array)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int, /) -> Any: ...
+
+
+Strategy = Literal["length_aware", "fifo"]
+
+
+class BatcherError(Exception):
+    """Base of the errors `submit` raises; `retry_after` is the seconds a client should wait."""
+
+    retry_after: float = 1.0
+
+
+class QueueFullError(BatcherError):
+    """The queue holds `max_queue` sequences already."""
+
+
+class DeadlineExceededError(BatcherError):
+    """The request waited past its deadline; its work was dropped."""
+
+
+class BatcherClosedError(BatcherError):
+    """The batcher is shutting down."""
+
+
+class InferenceError(RuntimeError):
+    """`forward` raised; the cause is chained."""
+
+
+@dataclass(frozen=True)
+class BatcherConfig:
+    max_batch_size: int = 32
+    max_batch_tokens: int = 4096
+    max_padding_ratio: float = 0.2
+    max_wait_s: float = 0.0
+    max_queue: int = 2048
+    strategy: Strategy = "length_aware"
+
+
+class BatchObserver(Protocol):
+    """Receives the batcher's measurements (called from worker threads and the event loop)."""
+
+    def batch_done(
+        self,
+        *,
+        size: int,
+        padded_tokens: int,
+        real_tokens: int,
+        queue_waits: Sequence[float],
+        inference_seconds: float,
+    ) -> None: ...
+
+    def rejected(self, reason: Literal["queue_full", "deadline"]) -> None: ...
+
+    def queue_depth(self, depth: int) -> None: ...
+
+
+class _Request:
+    """One `submit` call: where its items' scores go."""
+
+    __slots__ = ("deadline", "done", "future", "remaining", "results", "timer")
+
+    def __init__(self, future: asyncio.Future[list[float]], size: int, deadline: float) -> None:
+        self.future = future
+        self.results: list[float] = [0.0] * size
+        self.remaining = size
+        self.deadline = deadline
+        self.done = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def finish(self, error: BaseException | None = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.future.done():
+            return
+        if error is None:
+            self.future.set_result(self.results)
+        else:
+            self.future.set_exception(error)
+
+
+class _Item(Generic[S]):
+    """One distinct queued sequence and every (request, position) waiting for its score."""
+
+    __slots__ = ("enqueued_at", "key", "length", "sequence", "waiters")
+
+    def __init__(self, sequence: S, key: Hashable | None, now: float) -> None:
+        self.sequence = sequence
+        self.length = max(1, len(sequence))
+        self.key = key
+        self.enqueued_at = now
+        self.waiters: list[tuple[_Request, int]] = []
+
+    def alive(self, now: float) -> bool:
+        return any(not req.done and req.deadline > now for req, _ in self.waiters)
+
+
+class DynamicBatcher(Generic[S]):
+    """Queue + batch selection + worker thread(s) around a `forward(list[S]) -> scores` call."""
+
+    def __init__(
+        self,
+        forward: Callable[[list[S]], Scores],
+        config: BatcherConfig,
+        *,
+        key: Callable[[S], Hashable] | None = None,
+        observer: BatchObserver | None = None,
+        workers: int = 1,
+        default_timeout_s: float = 5.0,
+    ) -> None:
+        self._forward = forward
+        self.config = config
+        self._key = key
+        self._observer = observer
+        self._workers = workers
+        self._default_timeout_s = default_timeout_s
+        self._cond = threading.Condition(threading.Lock())
+        self._pending: list[_Item[S]] = []
+        self._inflight: dict[Hashable, _Item[S]] = {}
+        self._threads: list[threading.Thread] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker threads; call from the event loop that will `submit`."""
+        self._loop = asyncio.get_running_loop()
+        for i in range(self._workers):
+            thread = threading.Thread(target=self._work, name=f"batcher-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Fail everything still queued, then stop the workers after their current batch.
+
+        Call from the event loop thread (it resolves the waiting requests' futures).
+        """
+        with self._cond:
+            self._closed = True
+            dropped, self._pending = self._pending, []
+            self._inflight.clear()
+            self._cond.notify_all()
+        error = BatcherClosedError("the server is shutting down")
+        for item in dropped:
+            for req, _ in item.waiters:
+                req.finish(error)
+        for thread in self._threads:
+            thread.join(timeout)
+
+    @property
+    def depth(self) -> int:
+        """Sequences waiting (not yet picked for a batch)."""
+        return len(self._pending)
+
+    # -- event-loop side ---------------------------------------------------------------------
+
+    async def submit(self, sequences: Sequence[S], *, deadline: float | None = None) -> list[float]:
+        """Score `sequences`; return one score per sequence, in order.
+
+        `deadline` is a `time.monotonic()` instant (default: now + the default timeout).
+        Raises `QueueFullError`, `DeadlineExceededError`, `BatcherClosedError`, `InferenceError`.
+        """
+        if not sequences:
+            return []
+        loop = self._loop
+        if loop is None or self._closed:
+            raise BatcherClosedError("the batcher is not running")
+        now = time.monotonic()
+        if deadline is None:
+            deadline = now + self._default_timeout_s
+        keys = [self._key(s) for s in sequences] if self._key is not None else None
+        req = _Request(loop.create_future(), len(sequences), deadline)
+        with self._cond:
+            inflight = self._inflight
+            new = len(sequences) if keys is None else len(set(keys) - inflight.keys())
+            # A request larger than the whole queue is still taken when the queue is empty.
+            if new and self._pending and len(self._pending) + new > self.config.max_queue:
+                full = True
+            else:
+                full = False
+                for i, seq in enumerate(sequences):
+                    k = keys[i] if keys is not None else None
+                    item = inflight.get(k) if k is not None else None
+                    if item is None:
+                        item = _Item(seq, k, now)
+                        self._pending.append(item)
+                        if k is not None:
+                            inflight[k] = item
+                    item.waiters.append((req, i))
+                self._cond.notify()
+            depth = len(self._pending)
+        if full:
+            self._reject("queue_full")
+            raise QueueFullError(
+                f"the queue holds {depth} sequences (limit {self.config.max_queue})"
+            )
+        if self._observer is not None:
+            self._observer.queue_depth(depth)
+        req.timer = loop.call_later(max(0.0, deadline - now), self._expire, req)
+        try:
+            return await req.future
+        except asyncio.CancelledError:
+            req.finish()  # the caller left: its items leave the queue unless shared
+            raise
+
+    def _expire(self, req: _Request) -> None:
+        if not req.done:
+            self._reject("deadline")
+            req.finish(DeadlineExceededError("the request waited past its deadline"))
+
+    def _reject(self, reason: Literal["queue_full", "deadline"]) -> None:
+        if self._observer is not None:
+            self._observer.rejected(reason)
+
+    def _deliver(
+        self, items: list[_Item[S]], scores: Scores | None, error: BaseException | None
+    ) -> None:
+        with self._cond:
+            for item in items:
+                if item.key is not None and self._inflight.get(item.key) is item:
+                    del self._inflight[item.key]
+        for n, item in enumerate(items):
+            for req, pos in item.waiters:
+                if req.done:
+                    continue
+                if scores is None:
+                    req.finish(error)
+                    continue
+                req.results[pos] = float(scores[n])
+                req.remaining -= 1
+                if req.remaining == 0:
+                    req.finish()
+
+    # -- worker side -------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                self._wait_to_fill()
+                batch = self._take_batch(time.monotonic())
+                depth = len(self._pending)
+            if self._observer is not None:
+                self._observer.queue_depth(depth)
+            if not batch:
+                continue
+            self._run(loop, batch)
+
+    def _wait_to_fill(self) -> None:
+        """With `max_wait_s` > 0, let the oldest item wait up to that long for company."""
+        max_wait = self.config.max_wait_s
+        if max_wait <= 0:
+            return
+        limit = self.config.max_batch_size
+        while not self._closed and self._pending and len(self._pending) < limit:
+            remaining = self._pending[0].enqueued_at + max_wait - time.monotonic()
+            if remaining <= 0:
+                return
+            self._cond.wait(remaining)
+
+    def _take_batch(self, now: float) -> list[_Item[S]]:
+        """Drop dead items, then remove and return the next batch (lock held)."""
+        alive: list[_Item[S]] = []
+        for item in self._pending:
+            if item.alive(now):
+                alive.append(item)
+            elif item.key is not None and self._inflight.get(item.key) is item:
+                del self._inflight[item.key]
+        if not alive:
+            self._pending = []
+            return []
+        if self.config.strategy == "fifo":
+            chosen = select_fifo([i.length for i in alive], self.config)
+        else:
+            chosen = select_length_aware([i.length for i in alive], self.config)
+        picked = set(chosen)
+        self._pending = [item for n, item in enumerate(alive) if n not in picked]
+        return [alive[n] for n in sorted(chosen)]
+
+    def _run(self, loop: asyncio.AbstractEventLoop, batch: list[_Item[S]]) -> None:
+        started = time.monotonic()
+        scores: Scores | None = None
+        error: BaseException | None = None
+        try:
+            scores = self._forward([item.sequence for item in batch])
+            if len(scores) != len(batch):
+                raise ValueError(f"forward returned {len(scores)} scores for {len(batch)} inputs")
+        except Exception as exc:
+            scores = None
+            error = InferenceError(f"inference failed: {exc}")
+            error.__cause__ = exc
+        finished = time.monotonic()
+        if self._observer is not None:
+            longest = max(item.length for item in batch)
+            self._observer.batch_done(
+                size=len(batch),
+                padded_tokens=longest * len(batch),
+                real_tokens=sum(item.length for item in batch),
+                queue_waits=[started - item.enqueued_at for item in batch],
+                inference_seconds=finished - started,
+            )
+        # RuntimeError: the loop closed during shutdown; nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._deliver, batch, scores, error)
+
+
+def select_fifo(lengths: Sequence[int], config: BatcherConfig) -> list[int]:
+    """Indices of the batch taken in arrival order: size and token budget only."""
+    chosen: list[int] = []
+    longest = 0
+    for n, length in enumerate(lengths):
+        top = max(longest, length)
+        size = len(chosen) + 1
+        if chosen and (size > config.max_batch_size or top * size > config.max_batch_tokens):
+            break
+        chosen.append(n)
+        longest = top
+    return chosen
+
+
+def select_length_aware(lengths: Sequence[int], config: BatcherConfig) -> list[int]:
+    """Indices of the batch around the oldest item (index 0), grown with similar lengths.
+
+    Walks outwards from the anchor in length order, each step taking whichever neighbour (the
+    next shorter or the next longer) adds less padding, while the batch stays within the size
+    limit, the token budget and the padding ratio. A single item always forms a batch.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    pos = order.index(0)
+    lo = hi = pos
+    longest = lengths[0]
+    total = lengths[0]
+    size = 1
+
+    def fits(new_longest: int, new_total: int, new_size: int) -> bool:
+        padded = new_longest * new_size
+        return (
+            new_size <= config.max_batch_size
+            and padded <= config.max_batch_tokens
+            and padded - new_total <= config.max_padding_ratio * padded
+        )
+
+    while size < config.max_batch_size:
+        best: tuple[int, int, int] | None = None  # (added padding, side, index)
+        if lo > 0:
+            length = lengths[order[lo - 1]]
+            if fits(longest, total + length, size + 1):
+                best = (longest - length, -1, lo - 1)
+        if hi < len(order) - 1:
+            length = lengths[order[hi + 1]]
+            new_longest = max(longest, length)
+            if fits(new_longest, total + length, size + 1):
+                added = new_longest * (size + 1) - (total + length) - (longest * size - total)
+                if best is None or added < best[0]:
+                    best = (added, 1, hi + 1)
+        if best is None:
+            break
+        _, side, idx = best
+        length = lengths[order[idx]]
+        if side < 0:
+            lo = idx
+        else:
+            hi = idx
+            longest = max(longest, length)
+        total += length
+        size += 1
+    return [order[i] for i in range(lo, hi + 1)]

@@ -1,0 +1,395 @@
+"""`make bench`: what the server costs over the raw model, on the same prompts, in one run.
+
+(a) raw ONNX Runtime in-process on pre-tokenised prompts: one at a time, and in length-sorted
+    batches (the limit this CPU allows);
+(b) the server over HTTP (real uvicorn process, cache off) at concurrency 1 and at saturation;
+(c) the same server padding FIFO batches to their longest member (`MODERATION_BATCHING=fifo`);
+(d) a cache hit's server-side latency (the `Server-Timing` header).
+Prompts: ToxicChat test prompts from `--data-dir` (inputs only, no labels), else a synthetic mix
+with the same length distribution. Prints numbers and ratios against the issue's floors;
+asserts nothing. The load generator is one asyncio process on keep-alive connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from tokenizers import Tokenizer
+
+from contract import EncodedPair, encode_pairs, load_artifact, prepare_tokenizer
+from service.engine import OnnxEngine
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TOXICCHAT_TEST = Path("eval/toxicchat/toxic_chat_test.json")
+
+
+def load_prompts(data_dir: Path | None, count: int, seed: int) -> tuple[list[str], str]:
+    path = data_dir / TOXICCHAT_TEST if data_dir else None
+    if path is not None and path.is_file():
+        rows = json.loads(path.read_text(encoding="utf-8"))["instances"]
+        prompts = [r["instance"] for r in rows if r.get("instance", "").strip()]
+        random.Random(seed).shuffle(prompts)
+        return prompts[:count], f"ToxicChat test prompts ({path})"
+    return synthetic_prompts(count, seed), "synthetic prompts (ToxicChat-like lengths)"
+
+
+def synthetic_prompts(count: int, seed: int) -> list[str]:
+    """Lognormal word counts with ToxicChat's token lengths: median ~17, p90 ~126."""
+    rng = random.Random(seed)
+    words = [
+        "please",
+        "write",
+        "explain",
+        "how",
+        "the",
+        "a",
+        "to",
+        "of",
+        "and",
+        "story",
+        "about",
+        "code",
+        "why",
+        "can",
+        "you",
+        "me",
+    ]
+    prompts = []
+    for _ in range(count):
+        tokens = min(2000, max(2, int(rng.lognormvariate(2.83, 1.56))))
+        prompts.append(" ".join(rng.choice(words) for _ in range(tokens)))
+    return prompts
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# -- (a) raw ONNX Runtime --------------------------------------------------------------------
+
+
+@dataclass
+class RawResult:
+    single_p50_ms: float
+    single_per_s: float
+    best_per_s: float
+    best_shape: str
+    tokens_median: float
+    tokens_p90: float
+
+
+def load_raw(
+    artifact_dir: Path, prompts: list[str], threads: int
+) -> tuple[OnnxEngine, list[EncodedPair]]:
+    """The engine the server uses, in-process, and the prompts tokenised the server's way."""
+    artifact = load_artifact(artifact_dir)
+    tokenizer = prepare_tokenizer(
+        Tokenizer.from_file(str(artifact.tokenizer_path)), artifact.manifest.max_length
+    )
+    engine = OnnxEngine(artifact, threads=threads)
+    engine.warm_up()
+    return engine, encode_pairs(tokenizer, [(p, None) for p in prompts])
+
+
+def bench_raw(engine: OnnxEngine, encoded: list[EncodedPair], single_n: int) -> RawResult:
+    lengths = [len(e) for e in encoded]
+
+    latencies = []
+    started = time.perf_counter()
+    for seq in encoded:
+        t0 = time.perf_counter()
+        engine.forward([seq])
+        latencies.append(time.perf_counter() - t0)
+    single_per_s = len(encoded) / (time.perf_counter() - started)
+
+    ordered = sorted(encoded, key=len)
+    best = (single_per_s, "one at a time")
+    for budget in (128, 256, 512, 1024, 4096):
+        batches: list[list[EncodedPair]] = [[]]
+        for seq in ordered:  # ascending, so the newest member is the longest
+            current = batches[-1]
+            if current and (len(current) >= 32 or len(seq) * (len(current) + 1) > budget):
+                batches.append(current := [])
+            current.append(seq)
+        t0 = time.perf_counter()
+        for batch in batches:
+            engine.forward(batch)
+        rate = len(ordered) / (time.perf_counter() - t0)
+        print(f"  raw length-sorted batches (<= 32, <= {budget:4d} padded tokens): {rate:6.1f}/s")
+        if rate > best[0]:
+            best = (rate, f"length-sorted, <= {budget} padded tokens")
+    return RawResult(
+        single_p50_ms=statistics.median(latencies[:single_n]) * 1000,
+        single_per_s=single_per_s,
+        best_per_s=best[0],
+        best_shape=best[1],
+        tokens_median=statistics.median(lengths),
+        tokens_p90=pct(lengths, 0.9),
+    )
+
+
+# -- the server and the load generator ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(artifact_dir: Path, env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    full_env = {**os.environ, "MODERATION_LOG_LEVEL": "warning", **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "--artifact", str(artifact_dir), "--port", str(port)],
+        cwd=REPO_ROOT,
+        env=full_env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(url + "/readyz", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not become ready in 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass
+class LoadResult:
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+    server_p50_ms: float
+    statuses: dict[int, int]
+
+
+async def _client(
+    port: int, bodies: list[bytes], next_index: list[int], out: list[tuple[int, float, float]]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = b"POST /moderate HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+    try:
+        while next_index[0] < len(bodies):
+            body = bodies[next_index[0]]
+            next_index[0] += 1
+            t0 = time.perf_counter()
+            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            headers = await reader.readuntil(b"\r\n\r\n")
+            status = int(headers[9:12])
+            length = 0
+            server_ms = float("nan")
+            for line in headers.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"server-timing":
+                    server_ms = float(value.split(b"dur=")[1])
+            await reader.readexactly(length)
+            out.append((status, time.perf_counter() - t0, server_ms))
+    finally:
+        writer.close()
+
+
+def http_load(url: str, bodies: list[bytes], concurrency: int) -> LoadResult:
+    port = int(url.rsplit(":", 1)[1])
+    out: list[tuple[int, float, float]] = []
+
+    async def run() -> float:
+        next_index = [0]
+        t0 = time.perf_counter()
+        await asyncio.gather(*(_client(port, bodies, next_index, out) for _ in range(concurrency)))
+        return time.perf_counter() - t0
+
+    try:
+        import uvloop
+
+        elapsed = uvloop.run(run())
+    except ImportError:
+        elapsed = asyncio.run(run())
+    statuses: dict[int, int] = {}
+    for status, _, _ in out:
+        statuses[status] = statuses.get(status, 0) + 1
+    ok = [r for r in out if r[0] == 200]
+    latencies = [r[1] for r in ok] or [float("nan")]
+    server = [r[2] for r in ok] or [float("nan")]
+    return LoadResult(
+        per_s=len(ok) / elapsed,
+        p50_ms=pct(latencies, 0.5) * 1000,
+        p99_ms=pct(latencies, 0.99) * 1000,
+        server_p50_ms=pct(server, 0.5),
+        statuses=statuses,
+    )
+
+
+@dataclass
+class SideBySide:
+    raw_p50_ms: float
+    http_p50_ms: float
+    server_p50_ms: float
+
+
+def side_by_side(
+    url: str,
+    engine: OnnxEngine,
+    encoded: list[EncodedPair],
+    bodies: list[bytes],
+    block: int = 25,
+) -> SideBySide:
+    """Concurrency 1, alternating blocks of raw forward passes and HTTP requests.
+
+    Both see about the same CPU contention, so their difference is the server's cost; blocks
+    (not single prompts) so that each side runs with its own weights warm in the CPU caches.
+    """
+    connection = http.client.HTTPConnection("127.0.0.1", int(url.rsplit(":", 1)[1]), timeout=30)
+    headers = {"Content-Type": "application/json"}
+    raw: list[float] = []
+    served: list[float] = []
+    server: list[float] = []
+    for start in range(0, len(encoded), block):
+        for seq in encoded[start : start + block]:
+            t0 = time.perf_counter()
+            engine.forward([seq])
+            raw.append(time.perf_counter() - t0)
+        for body in bodies[start : start + block]:
+            t0 = time.perf_counter()
+            connection.request("POST", "/moderate", body=body, headers=headers)
+            reply = connection.getresponse()
+            reply.read()
+            served.append(time.perf_counter() - t0)
+            server.append(float(reply.getheader("server-timing", "dur=nan").split("dur=")[1]))
+    connection.close()
+    return SideBySide(
+        raw_p50_ms=statistics.median(raw) * 1000,
+        http_p50_ms=statistics.median(served) * 1000,
+        server_p50_ms=statistics.median(server),
+    )
+
+
+def _bodies(prompts: Sequence[str]) -> list[bytes]:
+    return [orjson.dumps({"prompt": p}) for p in prompts]
+
+
+def _line(name: str, result: LoadResult) -> None:
+    print(
+        f"  {name:<44} {result.per_s:7.1f} req/s   p50 {result.p50_ms:7.2f} ms   "
+        f"p99 {result.p99_ms:7.2f} ms   server p50 {result.server_p50_ms:6.2f} ms   "
+        f"statuses {result.statuses}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service.bench", description=__doc__)
+    parser.add_argument("--artifact", type=Path, default=Path("model_artifacts/student"))
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--prompts", type=int, default=1000, help="prompts for the load runs")
+    parser.add_argument("--single", type=int, default=300, help="prompts for one-at-a-time runs")
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=0, help="ONNX threads (0 = all CPUs)")
+    args = parser.parse_args(argv)
+    if not (args.artifact / "manifest.json").is_file():
+        print(f"No artifact at {args.artifact}: run `make artifact`, or pass --artifact DIR.")
+        return 2
+
+    from service.config import available_cpus
+
+    threads = args.threads or available_cpus()
+    prompts, source = load_prompts(args.data_dir, args.prompts, seed=0)
+    manifest = json.loads((args.artifact / "manifest.json").read_text())
+    print(f"artifact {manifest['name']}@{manifest['version']} ({args.artifact}), {threads} threads")
+    print(f"inputs: {len(prompts)} {source}")
+
+    print("(a) raw ONNX Runtime, in-process, pre-tokenised")
+    engine, encoded = load_raw(args.artifact, prompts, threads)
+    raw = bench_raw(engine, encoded, args.single)
+    print(f"  tokens per prompt: median {raw.tokens_median:.0f}, p90 {raw.tokens_p90:.0f}")
+    print(f"  raw one at a time: {raw.single_per_s:6.1f}/s, p50 {raw.single_p50_ms:.2f} ms")
+    print(f"  raw best:          {raw.best_per_s:6.1f}/s ({raw.best_shape})")
+
+    # No deadline: every request is answered, so throughput is the serving rate, not a drop rate.
+    base_env = {
+        "MODERATION_CACHE_SIZE": "0",
+        "MODERATION_ONNX_THREADS": str(threads),
+        "MODERATION_REQUEST_TIMEOUT_MS": "3600000",
+    }
+    single_bodies = _bodies(prompts[: args.single])
+    load_bodies = _bodies(prompts)
+    print(f"(b) server over HTTP (cache off), {args.concurrency} concurrent clients at saturation")
+    with running_server(args.artifact, base_env) as url:
+        http_load(url, single_bodies[:20], 1)  # warm the connection path
+        c1 = http_load(url, single_bodies, 1)
+        _line("length-aware, concurrency 1", c1)
+        pair = side_by_side(url, engine, encoded[: args.single], single_bodies)
+        print(
+            f"  concurrency 1 in blocks alternating with raw on the same prompts: raw p50 "
+            f"{pair.raw_p50_ms:.2f} ms, HTTP p50 {pair.http_p50_ms:.2f} ms "
+            f"(server-side {pair.server_p50_ms:.2f} ms)"
+        )
+        sat = http_load(url, load_bodies, args.concurrency)
+        _line(f"length-aware, concurrency {args.concurrency}", sat)
+    print("(c) the same server padding FIFO batches to their longest member")
+    with running_server(args.artifact, {**base_env, "MODERATION_BATCHING": "fifo"}) as url:
+        fifo = http_load(url, load_bodies, args.concurrency)
+        _line(f"fifo, same limits, concurrency {args.concurrency}", fifo)
+    naive_env = {"MODERATION_MAX_BATCH_SIZE": "8", "MODERATION_MAX_BATCH_TOKENS": "1000000"}
+    with running_server(
+        args.artifact, {**base_env, "MODERATION_BATCHING": "fifo", **naive_env}
+    ) as url:
+        naive = http_load(url, load_bodies[: args.single], args.concurrency)  # it is slow
+        _line(f"fifo, 8/batch, no budget, c={args.concurrency}, {args.single} prompts", naive)
+    print("(d) cache hits (in-process cache)")
+    with running_server(args.artifact, {"MODERATION_ONNX_THREADS": str(threads)}) as url:
+        http_load(url, single_bodies[:1], 1)
+        hits = http_load(url, single_bodies[:1] * 500, 1)
+        _line("same prompt, concurrency 1", hits)
+
+    print("ratios (floors from issue 2, for the student artifact)")
+    sat_ratio = sat.per_s / raw.best_per_s
+    print(f"  saturated / best raw throughput     {sat_ratio:5.2f}x  (floor >= 0.80x)")
+    print(f"  length-aware / fifo (same limits)   {sat.per_s / fifo.per_s:5.2f}x")
+    print(f"  length-aware / fifo (8, no budget)  {sat.per_s / naive.per_s:5.2f}x")
+    print(f"  best raw / raw one at a time        {raw.best_per_s / raw.single_per_s:5.2f}x")
+    over = c1.p50_ms - raw.single_p50_ms
+    print(f"  c=1 p50 - raw single p50            {over:+5.2f} ms (floor <= +2 ms; in turn)")
+    over = pair.http_p50_ms - pair.raw_p50_ms
+    print(f"  the same, in alternating blocks     {over:+5.2f} ms")
+    print(f"  cache hit server-side p50           {hits.server_p50_ms:5.3f} ms (floor <= 1 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

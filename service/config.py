@@ -1,0 +1,71 @@
+"""All server settings, read from `MODERATION_*` environment variables (see the README table)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MODERATION_", extra="ignore")
+
+    artifact_dir: Path = Path("model_artifacts/student")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+
+    # Cache: Redis when a URL is set, else an in-process LRU of `cache_size` entries (0 = off).
+    redis_url: str | None = None
+    cache_size: int = Field(default=100_000, ge=0)
+    cache_ttl_seconds: float = Field(default=3600.0, gt=0)
+    redis_timeout_seconds: float = Field(default=0.05, gt=0)
+    # After a Redis error, skip Redis for this long so a dead server costs nothing per request.
+    redis_retry_seconds: float = Field(default=1.0, ge=0)
+
+    # Batching. A batch holds at most `max_batch_size` sequences and `max_batch_tokens` padded
+    # tokens (size x longest member); members are chosen so that pad tokens stay under
+    # `max_padding_ratio` of the batch. `max_wait_ms` is how long an idle engine may wait for
+    # more requests to fill a batch (0: start at once; batches still form while it is busy).
+    batching: Literal["length_aware", "fifo"] = "length_aware"
+    max_batch_size: int = Field(default=32, ge=1)
+    # Measured on 2 cores with int8 MiniLM: small token budgets win (bigger batches spill the
+    # caches); `make bench` prints the raw sweep that backs this default.
+    max_batch_tokens: int = Field(default=256, ge=1)
+    max_padding_ratio: float = Field(default=0.2, ge=0.0, lt=1.0)
+    max_wait_ms: float = Field(default=0.0, ge=0)
+    max_queue: int = Field(default=2048, ge=1)
+    request_timeout_ms: float = Field(default=5000.0, gt=0)
+
+    onnx_threads: int = Field(default=0, ge=0)  # 0 = the CPUs this process may use
+
+    # Input limits.
+    max_text_chars: int = Field(default=32_000, ge=1)
+    max_batch_items: int = Field(default=256, ge=1)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # None = the manifest's
+
+    @field_validator("redis_url", "threshold", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose files write `MODERATION_REDIS_URL=` to mean "no Redis".
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: the affinity mask, capped by a cgroup v2 CPU quota."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)

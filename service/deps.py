@@ -1,0 +1,55 @@
+"""What the lifespan builds and the routes receive through `Depends`."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from contract import Artifact, EncodedPair
+from service.batcher import BatcherClosedError, DynamicBatcher
+from service.cache import ScoreCache
+from service.config import Settings
+from service.engine import OnnxEngine
+from service.metrics import Metrics
+from service.moderate.serving import ModerationServing
+from service.scoring import Moderator
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    artifact: Artifact
+    engine: OnnxEngine
+    batcher: DynamicBatcher[EncodedPair]
+    cache: ScoreCache
+    moderator: Moderator
+    moderation_serving: ModerationServing
+    metrics: Metrics
+    tokenize_executor: ThreadPoolExecutor
+    ready: bool = False
+
+
+# Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a thread
+# pool, which would cost every request a thread hop.
+
+
+async def get_state_or_none(request: Request) -> ServiceState | None:
+    return getattr(request.app.state, "service", None)
+
+
+def get_state(request: Request) -> ServiceState:
+    """The loaded service (a plain helper for the `async` dependencies below)."""
+    state: ServiceState | None = getattr(request.app.state, "service", None)
+    if state is None or not state.ready:
+        raise BatcherClosedError("the server is not ready")
+    return state
+
+
+async def get_moderator(request: Request) -> Moderator:
+    return get_state(request).moderator
+
+
+async def get_moderation_serving(request: Request) -> ModerationServing:
+    return get_state(request).moderation_serving

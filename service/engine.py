@@ -1,0 +1,82 @@
+"""The model backend: an ONNX Runtime session that turns encoded pairs into P(harmful)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from contract import Artifact, EncodedPair, harmful_probability
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class OnnxEngine:
+    """Pads a batch to its longest member (numpy) and runs it; thread-safe for one caller."""
+
+    def __init__(self, artifact: Artifact, *, threads: int, pad_id: int = 0) -> None:
+        manifest = artifact.manifest
+        self.input_names = list(manifest.onnx_inputs)
+        self.output_name = manifest.onnx_output
+        self.max_length = manifest.max_length
+        self.pad_id = pad_id
+        available = ort.get_available_providers()
+        if "CUDAExecutionProvider" in available:
+            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        else:
+            providers = ["CPUExecutionProvider"]
+            log.info("CUDAExecutionProvider not available; running on CPU with %d threads", threads)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Spinning threads would steal the CPU the event loop and tokeniser need between batches.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = ort.InferenceSession(
+            str(artifact.model_path), sess_options=options, providers=providers
+        )
+        self.provider = self.session.get_providers()[0]
+        unsupported = set(self.input_names) - set(SUPPORTED_INPUTS)
+        if unsupported:
+            raise ValueError(f"the manifest names inputs this engine cannot feed: {unsupported}")
+        missing = set(self.input_names) - {i.name for i in self.session.get_inputs()}
+        if missing:
+            raise ValueError(f"{artifact.model_path} has no inputs named {sorted(missing)}")
+
+    def pad(self, batch: Sequence[EncodedPair]) -> dict[str, npt.NDArray[np.int64]]:
+        """The ONNX feed: every field padded to the batch's longest member."""
+        width = max(len(seq) for seq in batch)
+        ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64)
+        for row, seq in enumerate(batch):
+            n = len(seq)
+            ids[row, :n] = seq.input_ids
+            mask[row, :n] = 1
+            types[row, :n] = seq.token_type_ids
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        return {name: feed[name] for name in self.input_names}
+
+    def forward(self, batch: Sequence[EncodedPair]) -> npt.NDArray[np.float32]:
+        """P(harmful) per sequence (the contract's label convention)."""
+        (logits,) = self.session.run([self.output_name], self.pad(batch))
+        return harmful_probability(logits)
+
+    def warm_up(self, lengths: Sequence[int] = (8, 32, 128)) -> None:
+        """Run a few shapes once so the first real requests do not pay for initialisation."""
+        for length in lengths:
+            length = max(2, min(length, self.max_length))
+            seq = EncodedPair(
+                input_ids=[self.pad_id + 1] * length,
+                attention_mask=[1] * length,
+                token_type_ids=[0] * length,
+                truncated=False,
+            )
+            self.forward([seq])
+            self.forward([seq, seq])

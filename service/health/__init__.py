@@ -1,0 +1,1 @@
+"""`GET /healthz`, `GET /readyz`, `GET /metrics`."""

@@ -1,0 +1,69 @@
+"""Handler of LiteLLM's guardrail call: every text is scored; one harmful text blocks the call.
+
+LiteLLM sends a response check (post_call) without the prompt that produced it, so each text is
+scored on its own, as a prompt-only input; long texts go through the long-input policy like
+any other.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.responses import Response
+
+from service.errors import InvalidInputError
+from service.litellm_guardrail.protocol import GuardrailRequest
+from service.scoring import Moderator
+
+
+class GuardrailServing:
+    def __init__(self, moderator: Moderator, *, max_text_chars: int, max_items: int) -> None:
+        self.moderator = moderator
+        self.max_text_chars = max_text_chars
+        self.max_items = max_items
+
+    def _threshold(self, request: GuardrailRequest) -> float:
+        params = request.additional_provider_specific_params or {}
+        value = params.get("threshold")
+        if value is None:
+            return self.moderator.threshold
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise InvalidInputError(
+                "additional_provider_specific_params.threshold", "must be a number in [0, 1]"
+            )
+        return float(value)
+
+    def _texts(self, request: GuardrailRequest) -> list[str]:
+        texts = request.texts or []
+        if len(texts) > self.max_items:
+            raise InvalidInputError(
+                "texts", f"{len(texts)} texts; the limit is {self.max_items}", code="too_many_items"
+            )
+        for n, text in enumerate(texts):
+            if len(text) > self.max_text_chars:
+                raise InvalidInputError(
+                    f"texts.{n}",
+                    f"{len(text)} characters; the limit is {self.max_text_chars}",
+                    status=413,
+                    code="too_large",
+                )
+        # Empty texts (e.g. an assistant turn holding only tool calls) have nothing to judge.
+        return [t for t in texts if t.strip()]
+
+    async def check(self, request: GuardrailRequest) -> Response:
+        threshold = self._threshold(request)
+        texts = self._texts(request)
+        results = await self.moderator.moderate([(t, None) for t in texts])
+        flagged = [r.score for r in results if r.score >= threshold]
+        if not flagged:
+            body: dict[str, object] = {"action": "NONE"}
+        else:
+            score = max(flagged)
+            body = {
+                "action": "BLOCKED",
+                "blocked_reason": (
+                    f"harmful {request.input_type} (score {score:.3f} >= threshold "
+                    f"{threshold:.3f}, {len(flagged)} of {len(texts)} texts, "
+                    f"model {self.moderator.model_id})"
+                ),
+            }
+        return Response(orjson.dumps(body), media_type="application/json")

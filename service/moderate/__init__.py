@@ -1,0 +1,1 @@
+"""`POST /moderate` and `POST /moderate/batch`."""

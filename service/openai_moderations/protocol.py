@@ -1,0 +1,56 @@
+"""Bodies of `POST /v1/moderations`, shaped like OpenAI's moderation API.
+
+The model gives one probability, P(harmful), so every result has one category, `harmful`
+(`HARMFUL_CATEGORY`): `flagged` is `categories.harmful`, which is `category_scores.harmful >=`
+the served threshold. OpenAI's own category names are not reported, since the model does not
+score them; the SDK's typed objects keep unknown categories as attributes
+(`result.categories.harmful`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+HARMFUL_CATEGORY = "harmful"
+
+
+class TextInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["text"]
+    text: str
+
+
+class ImageUrlInput(BaseModel):
+    """Accepted by the schema so that the error can say images are not supported."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["image_url"]
+
+
+class ModerationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: str | list[str | TextInput | ImageUrlInput] = Field(
+        description="A text, or a list of texts (or OpenAI's `{type: text}` objects) to classify."
+    )
+    model: str | None = Field(
+        default=None,
+        description="Accepted and ignored: the served artifact answers (see `model` in the reply).",
+    )
+
+
+class ModerationResult(BaseModel):
+    flagged: bool
+    categories: dict[str, bool]
+    category_scores: dict[str, float]
+    category_applied_input_types: dict[str, list[Literal["text"]]]
+
+
+class ModerationResponse(BaseModel):
+    id: str
+    model: str = Field(description="name@version of the served artifact")
+    results: list[ModerationResult]

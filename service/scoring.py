@@ -1,0 +1,144 @@
+"""The scoring core every endpoint uses: cache, tokenise (off the loop), batch, fill the cache.
+
+`Moderator.moderate(pairs)` takes (prompt, response) pairs and returns one `ModerationResult`
+per pair, in order. How a pair becomes model input is a `PairEncoder`: the default truncates to
+the model's window (one sequence per pair); an encoder may instead return several sequences per
+pair (windows over a long text), whose scores are combined by taking the maximum, since one
+harmful window makes the pair harmful. The encoder's `scheme` is part of the cache key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Hashable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Protocol
+
+from tokenizers import Tokenizer
+
+from contract import EncodedPair, encode_pair, encode_pairs
+from service.batcher import DynamicBatcher
+from service.cache import CachedScore, ScoreCache, cache_key
+from service.metrics import Metrics
+
+Pair = tuple[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationResult:
+    score: float  # P(harmful)
+    harmful: bool  # score >= threshold
+    truncated: bool  # some text was not seen by the model
+    cached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedItem:
+    """Model input for one pair: one sequence, or several whose maximum score is the pair's."""
+
+    sequences: list[EncodedPair]
+    truncated: bool
+
+
+class PairEncoder(Protocol):
+    scheme: str  # names the encoding in cache keys; change it when the encoding changes
+
+    def __call__(self, pairs: Sequence[Pair]) -> list[EncodedItem]: ...
+
+
+class TruncatingEncoder:
+    """The contract's pair format, truncated to the model's max length: one sequence per pair."""
+
+    scheme = "truncate"
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer  # already set up by `contract.prepare_tokenizer`
+
+    def __call__(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
+        if len(pairs) == 1:  # the common case; skips the batch API's thread-pool round trip
+            encoded = [encode_pair(self.tokenizer, *pairs[0])]
+        else:
+            encoded = encode_pairs(self.tokenizer, list(pairs))
+        return [EncodedItem(sequences=[e], truncated=e.truncated) for e in encoded]
+
+
+def sequence_key(seq: EncodedPair) -> Hashable:
+    """Single-flight key: identical token sequences get one score."""
+    return (tuple(seq.input_ids), tuple(seq.token_type_ids))
+
+
+class Moderator:
+    """Scores pairs through the cache and the shared batcher."""
+
+    def __init__(
+        self,
+        *,
+        model_id: str,
+        threshold: float,
+        encoder: PairEncoder,
+        batcher: DynamicBatcher[EncodedPair],
+        cache: ScoreCache,
+        tokenize_executor: Executor,
+        timeout_s: float,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.model_id = model_id
+        self.threshold = threshold
+        self.encoder = encoder
+        self.batcher = batcher
+        self.cache = cache
+        self.timeout_s = timeout_s
+        self._executor = tokenize_executor
+        self._metrics = metrics
+
+    def result(self, score: float, *, truncated: bool, cached: bool) -> ModerationResult:
+        return ModerationResult(
+            score=score, harmful=score >= self.threshold, truncated=truncated, cached=cached
+        )
+
+    async def moderate(
+        self, pairs: Sequence[Pair], *, deadline: float | None = None
+    ) -> list[ModerationResult]:
+        """One result per pair, in order. `deadline` is a `time.monotonic()` instant.
+
+        Raises the batcher's errors: `QueueFullError`, `DeadlineExceededError`,
+        `BatcherClosedError`, `InferenceError`.
+        """
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout_s
+        scheme = self.encoder.scheme
+        keys = [cache_key(self.model_id, scheme, prompt, response) for prompt, response in pairs]
+        cached = await self.cache.get_many(keys)
+        results: list[ModerationResult | None] = [
+            None if hit is None else self.result(hit.score, truncated=hit.truncated, cached=True)
+            for hit in cached
+        ]
+        todo = [n for n, hit in enumerate(cached) if hit is None]
+        if todo:
+            items = await self.encode([pairs[n] for n in todo])
+            flat = [seq for item in items for seq in item.sequences]
+            scores = await self.batcher.submit(flat, deadline=deadline)
+            fills: list[tuple[str, CachedScore]] = []
+            start = 0
+            for n, item in zip(todo, items, strict=True):
+                end = start + len(item.sequences)
+                score = max(scores[start:end])
+                start = end
+                results[n] = self.result(score, truncated=item.truncated, cached=False)
+                fills.append((keys[n], CachedScore(score=score, truncated=item.truncated)))
+            await self.cache.set_many(fills)
+        return [r for r in results if r is not None]
+
+    async def encode(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
+        """Run the encoder on the tokeniser thread, away from the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._encode_timed, pairs)
+
+    def _encode_timed(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
+        started = time.perf_counter()
+        items = self.encoder(pairs)
+        if self._metrics is not None:
+            self._metrics.tokenize.observe(time.perf_counter() - started)
+        return items
