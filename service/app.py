@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from tokenizers import Tokenizer
 
 from contract import EncodedPair, load_artifact, prepare_tokenizer
+from service.auth import OPS_PATHS, ApiKeyMiddleware, ApiKeys
 from service.batcher import BatcherConfig, DynamicBatcher
 from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
 from service.config import Settings, available_cpus
@@ -18,11 +19,16 @@ from service.deps import ServiceState
 from service.engine import OnnxEngine
 from service.errors import install_error_handlers
 from service.health.router import router as health_router
+from service.litellm_guardrail.router import router as guardrail_router
+from service.litellm_guardrail.serving import GuardrailServing
 from service.metrics import Metrics
 from service.middleware import RequestAccountingMiddleware
 from service.moderate.router import router as moderate_router
 from service.moderate.serving import ModerationServing
-from service.scoring import Moderator, TruncatingEncoder, sequence_key
+from service.openai_moderations.router import router as openai_router
+from service.openai_moderations.serving import OpenAIModerationServing
+from service.scoring import Moderator, sequence_key
+from service.windows import LongInputPolicy, build_encoder
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +70,16 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     log.info("loaded %s from %s (%s, %d threads)", manifest.model_id, artifact.path,
              engine.provider, threads)  # fmt: skip
     engine.warm_up()
-    encoder = TruncatingEncoder(tokenizer)
-    encoder([("warm up", None), ("warm up", "the tokenizer")])
+    encoder = build_encoder(
+        tokenizer,
+        manifest.max_length,
+        policy=LongInputPolicy(settings.long_input_policy),
+        stride=settings.window_stride,
+        max_windows=settings.max_windows,
+    )
+    encoder(
+        [("warm up", None), ("warm up", "the tokenizer"), ("warm up " * manifest.max_length, None)]
+    )
     batcher: DynamicBatcher[EncodedPair] = DynamicBatcher(
         engine.forward,
         BatcherConfig(
@@ -106,6 +120,12 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
             max_text_chars=settings.max_text_chars,
             max_batch_items=settings.max_batch_items,
         ),
+        openai_serving=OpenAIModerationServing(
+            moderator, max_text_chars=settings.max_text_chars, max_items=settings.max_batch_items
+        ),
+        guardrail_serving=GuardrailServing(
+            moderator, max_text_chars=settings.max_text_chars, max_items=settings.max_batch_items
+        ),
         metrics=metrics,
         tokenize_executor=executor,
     )
@@ -141,7 +161,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(moderate_router)
+    app.include_router(openai_router)
+    app.include_router(guardrail_router)
     app.include_router(health_router)
+    # Added before the accounting middleware, so it runs inside it and 401s are counted.
+    app.add_middleware(
+        ApiKeyMiddleware,
+        keys=ApiKeys(settings.api_keys),
+        open_paths=frozenset() if settings.auth_protect_ops else OPS_PATHS,
+    )
     app.add_middleware(
         RequestAccountingMiddleware,
         metrics=metrics,

@@ -25,13 +25,14 @@ from service.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-KEY_PREFIX = "moderation:v1:"
+KEY_PREFIX = "moderation:v2:"  # v2: values carry the window count
 
 
 @dataclass(frozen=True, slots=True)
 class CachedScore:
     score: float
     truncated: bool
+    windows: int = 1  # sequences scored for the pair (more than 1 for a long input in windows)
 
 
 def cache_key(model_id: str, scheme: str, prompt: str, response: str | None) -> str:
@@ -48,7 +49,7 @@ def cache_key(model_id: str, scheme: str, prompt: str, response: str | None) -> 
 
 
 def dump_value(value: CachedScore) -> str:
-    return f"{value.score!r}|{int(value.truncated)}"
+    return f"{value.score!r}|{int(value.truncated)}|{value.windows}"
 
 
 def parse_value(raw: bytes | str | None) -> CachedScore | None:
@@ -57,13 +58,14 @@ def parse_value(raw: bytes | str | None) -> CachedScore | None:
         return None
     try:
         text = raw.decode("ascii") if isinstance(raw, bytes) else raw
-        score_text, truncated_text = text.split("|")
+        score_text, truncated_text, windows_text = text.split("|")
         score = float(score_text)
+        windows = int(windows_text)
     except (UnicodeDecodeError, ValueError):
         return None
-    if not 0.0 <= score <= 1.0 or truncated_text not in ("0", "1"):
+    if not 0.0 <= score <= 1.0 or truncated_text not in ("0", "1") or windows < 1:
         return None
-    return CachedScore(score=score, truncated=truncated_text == "1")
+    return CachedScore(score=score, truncated=truncated_text == "1", windows=windows)
 
 
 class ScoreCache(Protocol):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -49,7 +49,27 @@ class Settings(BaseSettings):
 
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # None = the manifest's
 
-    @field_validator("redis_url", "threshold", mode="before")
+    # Text longer than the model's window (service/windows.py): score overlapping windows and
+    # keep the highest score, or cut to head+tail, or truncate. `window_stride` is in tokens
+    # (unset: 3/4 of a window); over `max_windows` the windows spread evenly and the reply says
+    # `truncated`.
+    long_input_policy: Literal["windows", "head_tail", "truncate"] = "windows"
+    window_stride: int | None = Field(default=None, ge=1)
+    max_windows: int = Field(default=32, ge=1)
+
+    # API keys (service/auth.py): comma-separated; none = no authentication. `auth_protect_ops`
+    # also guards /healthz, /readyz, /metrics and the docs.
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    auth_protect_ops: bool = False
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("redis_url", "threshold", "window_stride", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # Compose files write `MODERATION_REDIS_URL=` to mean "no Redis".

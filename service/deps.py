@@ -12,8 +12,10 @@ from service.batcher import BatcherClosedError, DynamicBatcher
 from service.cache import ScoreCache
 from service.config import Settings
 from service.engine import OnnxEngine
+from service.litellm_guardrail.serving import GuardrailServing
 from service.metrics import Metrics
 from service.moderate.serving import ModerationServing
+from service.openai_moderations.serving import OpenAIModerationServing
 from service.scoring import Moderator
 
 
@@ -26,6 +28,8 @@ class ServiceState:
     cache: ScoreCache
     moderator: Moderator
     moderation_serving: ModerationServing
+    openai_serving: OpenAIModerationServing
+    guardrail_serving: GuardrailServing
     metrics: Metrics
     tokenize_executor: ThreadPoolExecutor
     ready: bool = False
@@ -53,3 +57,11 @@ async def get_moderator(request: Request) -> Moderator:
 
 async def get_moderation_serving(request: Request) -> ModerationServing:
     return get_state(request).moderation_serving
+
+
+async def get_openai_serving(request: Request) -> OpenAIModerationServing:
+    return get_state(request).openai_serving
+
+
+async def get_guardrail_serving(request: Request) -> GuardrailServing:
+    return get_state(request).guardrail_serving

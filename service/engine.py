@@ -42,6 +42,9 @@ class OnnxEngine:
             str(artifact.model_path), sess_options=options, providers=providers
         )
         self.provider = self.session.get_providers()[0]
+        if self.provider != providers[0]:
+            # onnxruntime-gpu lists CUDA as available even without a usable GPU, then falls back.
+            log.warning("%s could not start; running on %s", providers[0], self.provider)
         unsupported = set(self.input_names) - set(SUPPORTED_INPUTS)
         if unsupported:
             raise ValueError(f"the manifest names inputs this engine cannot feed: {unsupported}")

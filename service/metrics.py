@@ -62,6 +62,10 @@ class Metrics:
             "moderation_padding_ratio", "Pad tokens / padded tokens per forward pass",
             buckets=_RATIO_BUCKETS, registry=r,
         )  # fmt: skip
+        self.windows = Histogram(
+            "moderation_input_windows", "Sequences scored per uncached pair (over 1: a long "
+            "input scored in windows)", buckets=_SIZE_BUCKETS, registry=r,
+        )  # fmt: skip
         self.queue_depth_gauge = Gauge(
             "moderation_queue_depth", "Sequences waiting in the batch queue", registry=r
         )

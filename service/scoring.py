@@ -32,6 +32,7 @@ class ModerationResult:
     harmful: bool  # score >= threshold
     truncated: bool  # some text was not seen by the model
     cached: bool
+    windows: int = 1  # sequences scored for the pair (several for a long input in windows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +94,15 @@ class Moderator:
         self._executor = tokenize_executor
         self._metrics = metrics
 
-    def result(self, score: float, *, truncated: bool, cached: bool) -> ModerationResult:
+    def result(
+        self, score: float, *, truncated: bool, cached: bool, windows: int = 1
+    ) -> ModerationResult:
         return ModerationResult(
-            score=score, harmful=score >= self.threshold, truncated=truncated, cached=cached
+            score=score,
+            harmful=score >= self.threshold,
+            truncated=truncated,
+            cached=cached,
+            windows=windows,
         )
 
     async def moderate(
@@ -112,7 +119,9 @@ class Moderator:
         keys = [cache_key(self.model_id, scheme, prompt, response) for prompt, response in pairs]
         cached = await self.cache.get_many(keys)
         results: list[ModerationResult | None] = [
-            None if hit is None else self.result(hit.score, truncated=hit.truncated, cached=True)
+            None
+            if hit is None
+            else self.result(hit.score, truncated=hit.truncated, cached=True, windows=hit.windows)
             for hit in cached
         ]
         todo = [n for n, hit in enumerate(cached) if hit is None]
@@ -126,8 +135,13 @@ class Moderator:
                 end = start + len(item.sequences)
                 score = max(scores[start:end])
                 start = end
-                results[n] = self.result(score, truncated=item.truncated, cached=False)
-                fills.append((keys[n], CachedScore(score=score, truncated=item.truncated)))
+                windows = len(item.sequences)
+                results[n] = self.result(
+                    score, truncated=item.truncated, cached=False, windows=windows
+                )
+                fills.append((keys[n], CachedScore(score, item.truncated, windows)))
+                if self._metrics is not None:
+                    self._metrics.windows.observe(windows)
             await self.cache.set_many(fills)
         return [r for r in results if r is not None]
 

@@ -34,6 +34,9 @@ from service.scoring import EncodedItem, Pair, PairEncoder, TruncatingEncoder
 _MARGIN_TOKENS = 2
 # Share of a budget given to the head in head+tail cuts (Sun et al.: 128 head + 382 tail of 512).
 _HEAD_SHARE = 0.25
+# English averages 4-5 characters per WordPiece token: a text of more than 8 characters per
+# token of the window almost never fits, so it skips the (wasted) whole-text encoding.
+_MAX_CHARS_PER_TOKEN = 8
 
 
 class LongInputPolicy(StrEnum):
@@ -200,7 +203,7 @@ class PlannedEncoder:
         self.tokenizer = tokenizer  # set up by `contract.prepare_tokenizer`
         self.planner = planner
         self.policy = policy
-        self._max_length = planner.max_length
+        self._likely_fits_chars = planner.max_length * _MAX_CHARS_PER_TOKEN
         self._plan = planner.windows if policy is LongInputPolicy.WINDOWS else planner.head_tail
         stride = planner.stride or "auto"
         self.scheme = (
@@ -211,10 +214,11 @@ class PlannedEncoder:
 
     def __call__(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
         items: list[EncodedItem | None] = [None] * len(pairs)
-        # Nearly all traffic is short: one tokenisation with truncation, as in the core encoder.
-        # (Fewer characters than the window has tokens almost always fits; when it does not,
-        # the encoding says so and the pair is planned below.)
-        short = [n for n, (p, r) in enumerate(pairs) if len(p) + len(r or "") < self._max_length]
+        # Nearly all traffic fits: one tokenisation with truncation, as in the core encoder; the
+        # encoding says when it did not fit after all, and the pair is planned below.
+        short = [
+            n for n, (p, r) in enumerate(pairs) if len(p) + len(r or "") <= self._likely_fits_chars
+        ]
         encoded = encode_pairs(self.tokenizer, [pairs[n] for n in short])
         for n, sequence in zip(short, encoded, strict=True):
             if not sequence.truncated:

@@ -45,6 +45,9 @@ class ServiceProcess:
             "MODERATION_HOST": "127.0.0.1",
             "MODERATION_PORT": str(self.port),
         }
+        # With MODERATION_AUTH_PROTECT_OPS, /readyz itself needs one of the API keys.
+        keys = [k.strip() for k in full_env.get("MODERATION_API_KEYS", "").split(",") if k.strip()]
+        self._ready_headers = {"Authorization": f"Bearer {keys[0]}"} if keys else {}
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service"],
@@ -64,7 +67,8 @@ class ServiceProcess:
                     f"the service exited with {self.proc.returncode}:\n{_log_tail(self.log_path)}"
                 )
             try:
-                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as reply:
+                ready = urllib.request.Request(self.url + "/readyz", headers=self._ready_headers)
+                with urllib.request.urlopen(ready, timeout=2) as reply:
                     if reply.status == 200:
                         return
             except OSError:

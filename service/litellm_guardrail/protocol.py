@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.moderate.protocol import UnicodeText
+
 
 class GuardrailRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -17,7 +19,7 @@ class GuardrailRequest(BaseModel):
     input_type: Literal["request", "response"] = Field(
         description="`request`: texts of the user's call (pre_call); `response`: the LLM's output"
     )
-    texts: list[str] | None = Field(default=None, description="The texts to check")
+    texts: list[UnicodeText] | None = Field(default=None, description="The texts to check")
     images: list[str] | None = Field(default=None, description="Not scored (text-only model)")
     structured_messages: list[Any] | None = None
     tools: list[Any] | None = None

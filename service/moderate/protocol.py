@@ -38,7 +38,12 @@ class ModerateResponse(BaseModel):
     threshold: float
     model: str = Field(description="name@version of the served artifact")
     cached: bool
-    truncated: bool = Field(description="the text was longer than the model's window")
+    truncated: bool = Field(
+        description="some text was seen by no window (see MODERATION_LONG_INPUT_POLICY)"
+    )
+    windows: int = Field(
+        description="sequences scored: 1, or more for text longer than the model's window"
+    )
 
 
 class BatchModerateRequest(BaseModel):

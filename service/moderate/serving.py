@@ -36,6 +36,7 @@ class ModerationServing:
             "model": self.moderator.model_id,
             "cached": result.cached,
             "truncated": result.truncated,
+            "windows": result.windows,
         }
 
     async def moderate(self, request: ModerateRequest) -> Response:

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+
+from service.moderate.protocol import UnicodeText
 
 HARMFUL_CATEGORY = "harmful"
 
@@ -20,7 +29,7 @@ class TextInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["text"]
-    text: str
+    text: UnicodeText
 
 
 class ImageUrlInput(BaseModel):
@@ -34,13 +43,27 @@ class ImageUrlInput(BaseModel):
 class ModerationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input: str | list[str | TextInput | ImageUrlInput] = Field(
+    input: UnicodeText | list[UnicodeText | TextInput | ImageUrlInput] = Field(
         description="A text, or a list of texts (or OpenAI's `{type: text}` objects) to classify."
     )
     model: str | None = Field(
         default=None,
         description="Accepted and ignored: the served artifact answers (see `model` in the reply).",
     )
+
+    @field_validator("input", mode="wrap")
+    @classmethod
+    def _one_error_for_input(cls, value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        # One error naming `input` (OpenAI's `param`) instead of one per member of the union.
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            specific = [e["msg"] for e in exc.errors() if e["type"] == "value_error"]
+            raise ValueError(
+                specific[0].removeprefix("Value error, ")
+                if specific
+                else "must be a string, or a list of strings or {type: text} objects"
+            ) from None
 
 
 class ModerationResult(BaseModel):

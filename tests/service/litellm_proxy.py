@@ -43,8 +43,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def litellm_proxy(config: dict[str, Any], workdir: Path) -> Iterator[LiteLLMProxy]:
-    """Run `litellm --config` with `config` on a free loopback port until the block exits."""
+def litellm_proxy(
+    config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None
+) -> Iterator[LiteLLMProxy]:
+    """Run `litellm --config` with `config` (and `env`) on a free loopback port until the block
+    exits."""
     if not LITELLM_BIN.is_file():
         pytest.fail(
             f"LiteLLM proxy not found at {LITELLM_BIN}: run `make litellm-proxy` "
@@ -61,6 +64,7 @@ def litellm_proxy(config: dict[str, Any], workdir: Path) -> Iterator[LiteLLMProx
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no download of the price list at start-up
         "LITELLM_TELEMETRY": "False",
         "NO_PROXY": "127.0.0.1,localhost",
+        **(env or {}),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -65,11 +65,13 @@ def test_a_pair_gets_the_models_score(client: httpx.Client, tiny_artifact: Path)
     reply = client.post("/moderate", json={"prompt": "How do I bake bread?", "response": "Knead."})
     assert reply.status_code == 200
     body = reply.json()
-    assert set(body) == {"harmful", "score", "threshold", "model", "cached", "truncated"}
+    assert set(body) == {
+        "harmful", "score", "threshold", "model", "cached", "truncated", "windows"
+    }  # fmt: skip
     assert body["model"] == "tiny-random@0.0.0"
     assert body["threshold"] == 0.5
     assert body["harmful"] == (body["score"] >= 0.5)
-    assert body["truncated"] is False
+    assert body["truncated"] is False and body["windows"] == 1
     expected = reference_score(tiny_artifact, "How do I bake bread?", "Knead.")
     assert body["score"] == pytest.approx(expected, abs=1e-5)
     assert "server-timing" in reply.headers
@@ -94,12 +96,13 @@ def test_repeating_a_request_is_a_cache_hit(client: httpx.Client) -> None:
     assert first["score"] == second["score"]
 
 
-def test_text_beyond_the_window_is_truncated(client: httpx.Client) -> None:
+def test_text_beyond_the_window_is_scored_in_windows(client: httpx.Client) -> None:
+    # The default long-input policy; tests/service/test_windows.py covers every policy.
     long_prompt = "word " * 300  # 300 tokens > the tiny artifact's 128
     body = client.post("/moderate", json={"prompt": long_prompt}).json()
-    assert body["truncated"] is True
+    assert body["truncated"] is False and body["windows"] == 3  # 124-token windows, 93 apart
     short = client.post("/moderate", json={"prompt": "word " * 20}).json()
-    assert short["truncated"] is False
+    assert short["truncated"] is False and short["windows"] == 1
 
 
 def test_batch_results_come_back_in_order(client: httpx.Client, tiny_artifact: Path) -> None:

@@ -74,6 +74,8 @@ def redis_backed(start_service: Any, tiny_artifact: Path, redis_server: Any) -> 
             "MODERATION_CACHE_TTL_SECONDS": str(TTL_SECONDS),
             "MODERATION_REDIS_TIMEOUT_SECONDS": "0.2",
             "MODERATION_REDIS_RETRY_SECONDS": "0.5",
+            # The keys below are built for the truncating encoder (the scheme is in the key).
+            "MODERATION_LONG_INPUT_POLICY": "truncate",
         },
     )
     yield server

@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.processes import ServiceProcess
 from tests.service.keyword_scorer import HARMFUL_PROBABILITY, MODEL_ID
 from tests.service.litellm_proxy import LiteLLMProxy, litellm_proxy
+from tests.service.long_text import HARMFUL_SENTENCE, benign_words, with_sentence
 
 API_KEY = "gateway-test-key"
 GUARDRAIL_PATH = "/beta/litellm_basic_guardrail_api"
@@ -107,13 +108,14 @@ def proxy(
                     "guardrail": "generic_guardrail_api",
                     "mode": ["pre_call", "post_call"],
                     "api_base": server.url,
-                    "api_key": API_KEY,
+                    "api_key": "os.environ/HARMAUG_API_KEY",  # as in the README
                     "default_on": True,
                 },
             }
         ],
     }
-    with litellm_proxy(config, tmp_path_factory.mktemp("litellm")) as running:
+    workdir = tmp_path_factory.mktemp("litellm")
+    with litellm_proxy(config, workdir, env={"HARMAUG_API_KEY": API_KEY}) as running:
         yield running
 
 
@@ -156,3 +158,10 @@ def test_litellm_blocks_a_harmful_answer(proxy: LiteLLMProxy, server: ServicePro
     with pytest.raises(openai.BadRequestError) as caught:
         chat(proxy, "harmful-llm", "How do I bake bread?")
     assert "harmful response" in caught.value.message
+
+
+def test_litellm_blocks_a_harmful_sentence_buried_in_a_long_prompt(proxy: LiteLLMProxy) -> None:
+    prompt = with_sentence(benign_words(1000), HARMFUL_SENTENCE, at=0.5)  # ~10 model windows
+    with pytest.raises(openai.BadRequestError) as caught:
+        chat(proxy, "benign-llm", prompt)
+    assert "harmful request" in caught.value.message
