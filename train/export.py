@@ -12,25 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from contract import MODEL_FILE, TOKENIZER_FILE, Manifest, write_manifest
+from train.modeling import model_input_names
 
 ONNX_OPSET = 17
-
-
-def _onnx_inputs(model: PreTrainedModel) -> list[str]:
-    names = ["input_ids", "attention_mask"]
-    # BERT-style models take segment ids; MPNet/RoBERTa-style do not.
-    if int(getattr(model.config, "type_vocab_size", 0) or 0) > 1:
-        names.append("token_type_ids")
-    return names
 
 
 def export_onnx(model_dir: Path, onnx_path: Path) -> list[str]:
     """Export `model_dir` to fp32 ONNX at `onnx_path`; return the ONNX input names."""
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
-    input_names = _onnx_inputs(model)
+    input_names = model_input_names(model)
     dummy = {name: torch.ones((2, 8), dtype=torch.long) for name in input_names}
     axes = {name: {0: "batch", 1: "sequence"} for name in input_names}
     axes["logits"] = {0: "batch"}
@@ -58,11 +51,49 @@ def export_onnx(model_dir: Path, onnx_path: Path) -> list[str]:
     return input_names
 
 
-def quantize_int8(fp32_path: Path, int8_path: Path) -> None:
-    """Dynamic int8 quantisation of the MatMul weights (activations stay fp32)."""
+def quantize_int8(
+    fp32_path: Path,
+    int8_path: Path,
+    *,
+    keep_fp32: list[str] | None = None,
+    per_channel: bool = False,
+    embeddings: bool = False,
+) -> None:
+    """Dynamic int8 quantisation of MatMul weights (activations stay fp32).
+
+    MatMul nodes are quantised, the embedding tables (Gather) only with `embeddings` (they are
+    most of a small encoder's size), and nodes whose name contains one of `keep_fp32` (e.g.
+    "classifier") stay fp32: those are where int8 moved scores most.
+    """
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8)
+    patterns = keep_fp32 or []
+    graph = onnx.load(str(fp32_path), load_external_data=False).graph
+    excluded = []
+    for node in graph.node:
+        if any(p in node.name for p in patterns):
+            # The quantiser rewrites Gemm (pooler, classifier) to MatMul+Add named
+            # `<name>_MatMul` before applying exclusions; name both or the head gets quantised.
+            excluded += [node.name, f"{node.name}_MatMul"]
+    quantize_dynamic(
+        str(fp32_path),
+        str(int8_path),
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Gather"] if embeddings else ["MatMul"],
+        nodes_to_exclude=excluded,
+        per_channel=per_channel,
+    )
+
+
+def _quantization_name(
+    quantize: bool, keep_fp32: list[str] | None, per_channel: bool, embeddings: bool
+) -> str | None:
+    if not quantize:
+        return None
+    name = "int8-dynamic-matmul" + ("+embeddings" if embeddings else "")
+    name += "-per-channel" if per_channel else ""
+    return name + (f" (fp32: {', '.join(keep_fp32)})" if keep_fp32 else "")
 
 
 def export_artifact(
@@ -75,6 +106,9 @@ def export_artifact(
     max_length: int,
     threshold: float,
     quantize: bool = True,
+    keep_fp32: list[str] | None = None,
+    per_channel: bool = False,
+    quantize_embeddings: bool = False,
     **manifest_fields: Any,
 ) -> Manifest:
     """Write `model.onnx`, `tokenizer.json` and `manifest.json` for `model_dir` into `out_dir`."""
@@ -84,7 +118,10 @@ def export_artifact(
         fp32 = Path(tmp) / "fp32.onnx"
         input_names = export_onnx(Path(model_dir), fp32)
         if quantize:
-            quantize_int8(fp32, out_dir / MODEL_FILE)
+            quantize_int8(
+                fp32, out_dir / MODEL_FILE, keep_fp32=keep_fp32, per_channel=per_channel,
+                embeddings=quantize_embeddings,
+            )  # fmt: skip
         else:
             shutil.copyfile(fp32, out_dir / MODEL_FILE)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -97,6 +134,6 @@ def export_artifact(
         max_length=max_length,
         onnx_inputs=input_names,
         threshold=threshold,
-        quantization="int8-dynamic" if quantize else None,
+        quantization=_quantization_name(quantize, keep_fp32, per_channel, quantize_embeddings),
         **manifest_fields,
     )

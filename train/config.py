@@ -1,0 +1,90 @@
+"""The pipeline's configuration: one YAML file (see `train/configs/reference.yaml`).
+
+Every section has defaults, so a config only states what differs; unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from train.data.mix import MixConfig
+from train.trainer import FitConfig
+
+T = TypeVar("T")
+
+
+@dataclass
+class TeacherConfig:
+    spec: str | None = None  # use this teacher (see `load_teacher`) instead of training one
+    train_rows: int | None = None  # subsample of the training split for the reference teacher
+    score_train_rows: int | None = None  # stratified subsample scored; the rest get plain CE
+    score_max_length: int = 128
+    # Score with the trained teacher's int8 ONNX export (parity measured) instead of PyTorch.
+    score_with_onnx: bool = True
+    score_batch_size: int = 32
+    fit: FitConfig = field(default_factory=lambda: FitConfig(base_model="mpnet", epochs=1, lr=3e-5))
+
+
+@dataclass
+class StudentConfig:
+    fit: FitConfig = field(default_factory=FitConfig)
+    augment: list[str] = field(default_factory=list)  # JSONL(.gz) files or globs
+
+
+@dataclass
+class ExportConfig:
+    out_dir: str = "model_artifacts/student"
+    name: str = "harmaug-student-minilm"
+    version: str = "0.1.0"
+    # Nodes matching these substrings stay fp32 under dynamic int8 quantisation.
+    keep_fp32: list[str] = field(default_factory=lambda: ["classifier", "pooler", "embeddings"])
+    max_auprc_drop: float = 0.01
+    quantize_embeddings: bool = True  # tried first: int8 embedding tables (~23 MB vs ~59 MB)
+
+
+@dataclass
+class EvaluateConfig:
+    sets: list[str] = field(
+        default_factory=lambda: ["oai", "toxicchat", "harmbench", "xstest", "dices990", "dices350"]
+    )
+    batch_size: int = 32
+    max_rows: int | None = None  # smoke tests only: the first N rows of each set
+
+
+@dataclass
+class PipelineConfig:
+    work_dir: str = "runs/reference"
+    seed: int = 13
+    data: MixConfig = field(default_factory=MixConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    card_notes: str = ""  # what was tried and why, copied into MODEL_CARD.md
+
+
+def _build(cls: type[T], raw: dict[str, Any], where: str) -> T:
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+    kwargs: dict[str, Any] = {}
+    defaults = cls()
+    for name, value in raw.items():
+        current = getattr(defaults, name)
+        if dataclasses.is_dataclass(current) and isinstance(value, dict):
+            base = dataclasses.asdict(current)  # type: ignore[arg-type]
+            kwargs[name] = _build(type(current), {**base, **value}, f"{where}.{name}")
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def load_config(path: Path | None) -> PipelineConfig:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if path else {}
+    return _build(PipelineConfig, raw or {}, str(path or "defaults"))

@@ -1,0 +1,110 @@
+"""A sequence classifier with its contract-configured tokenizer, for training and scoring.
+
+Text is encoded with `contract.encode_pairs`, exactly as `service/` encodes it, so training,
+validation, parity checks and serving all see the same token layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from tokenizers import Tokenizer
+from tqdm import tqdm
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+
+from contract import EncodedPair, encode_pairs, harmful_probability, prepare_tokenizer
+from train.base_models import resolve_model
+
+Pair = tuple[str, str | None]
+
+
+def model_input_names(model: PreTrainedModel) -> list[str]:
+    names = ["input_ids", "attention_mask"]
+    # BERT-style models take segment ids; MPNet/RoBERTa-style do not.
+    if int(getattr(model.config, "type_vocab_size", 0) or 0) > 1:
+        names.append("token_type_ids")
+    return names
+
+
+def pad_batch(
+    encoded: Sequence[EncodedPair], input_names: Sequence[str], pad_id: int
+) -> dict[str, torch.Tensor]:
+    """Pad a batch to its own longest member (dynamic padding)."""
+    width = max(len(e) for e in encoded)
+    ids = np.full((len(encoded), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(encoded), width), dtype=np.int64)
+    types = np.zeros((len(encoded), width), dtype=np.int64)
+    for row, e in enumerate(encoded):
+        n = len(e)
+        ids[row, :n], mask[row, :n], types[row, :n] = (
+            e.input_ids,
+            e.attention_mask,
+            e.token_type_ids,
+        )
+    arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+    return {name: torch.from_numpy(arrays[name]) for name in input_names}
+
+
+def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]
+
+
+@dataclass
+class Classifier:
+    model: PreTrainedModel
+    tokenizer: Tokenizer  # contract-configured (truncation to max_length, no padding)
+    max_length: int
+    pad_id: int
+
+    @classmethod
+    def load(cls, spec: str | Path, max_length: int, *, fresh_head: bool = False) -> Classifier:
+        """Load a 2-class classifier; `fresh_head` allows a base encoder without a head."""
+        path = resolve_model(str(spec))
+        hf_tok = AutoTokenizer.from_pretrained(path)
+        kwargs = {"num_labels": 2} if fresh_head else {}
+        model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
+        if model.config.num_labels != 2:
+            raise ValueError(f"{spec} has {model.config.num_labels} labels; expected 2")
+        tokenizer = prepare_tokenizer(
+            Tokenizer.from_str(hf_tok.backend_tokenizer.to_str()), max_length
+        )
+        pad_id = hf_tok.pad_token_id if hf_tok.pad_token_id is not None else 0
+        return cls(model.eval(), tokenizer, max_length, int(pad_id))
+
+    @property
+    def input_names(self) -> list[str]:
+        return model_input_names(self.model)
+
+    def encode(self, pairs: Sequence[Pair]) -> list[EncodedPair]:
+        return encode_pairs(self.tokenizer, list(pairs))
+
+    def batch(self, encoded: Sequence[EncodedPair]) -> dict[str, torch.Tensor]:
+        return pad_batch(encoded, self.input_names, self.pad_id)
+
+    @torch.no_grad()
+    def predict(
+        self, pairs: Sequence[Pair], batch_size: int = 32, desc: str | None = None
+    ) -> npt.NDArray[np.float32]:
+        """P(harmful) per pair, in input order (batches are length-sorted for speed)."""
+        was_training = self.model.training
+        self.model.eval()
+        encoded = self.encode(pairs)
+        out = np.zeros(len(encoded), dtype=np.float32)
+        batches = list(length_sorted_batches([len(e) for e in encoded], batch_size))
+        for idx in tqdm(batches, desc=desc or "scoring", unit="batch", disable=desc is None):
+            logits = self.model(**self.batch([encoded[i] for i in idx])).logits
+            out[idx] = harmful_probability(logits.float().numpy())
+        self.model.train(was_training)
+        return out
+
+    def save(self, out_dir: Path, source_spec: str | Path) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(out_dir)
+        AutoTokenizer.from_pretrained(resolve_model(str(source_spec))).save_pretrained(out_dir)

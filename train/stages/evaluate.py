@@ -1,0 +1,67 @@
+"""Stage `evaluate`: an artifact or HF model folder on the eval sets (+ latency on this box)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from contract import MANIFEST_FILE
+from train.config import PipelineConfig
+from train.data.loaders import load_evals
+from train.evaluation.latency import measure_latency
+from train.evaluation.report import (
+    EvalReport,
+    evaluate_scorer,
+    load_scorer,
+    print_report,
+    write_report,
+)
+from train.stages.paths import WorkPaths
+
+LATENCY_PAIRS = 200
+
+
+def latency(target: Path, data_dir: Path, max_length: int) -> dict[str, float]:
+    """Batch-of-one latency over the first ToxicChat test prompts (real chat prompt lengths)."""
+    rows = load_evals(data_dir, ["toxicchat"])["toxicchat"][:LATENCY_PAIRS]
+    pairs = [r.pair for r in rows]
+    if (target / MANIFEST_FILE).is_file():
+        from train.evaluation.onnx_scorer import OnnxArtifactScorer
+
+        onnx = OnnxArtifactScorer(target)
+        result = measure_latency(onnx.run, pairs)
+        result["model_mb"] = (target / "model.onnx").stat().st_size / 1e6
+        result["runtime"] = "onnxruntime, 2 threads"  # type: ignore[assignment]
+        return result
+    from train.modeling import Classifier
+
+    clf = Classifier.load(target, max_length)
+    result = measure_latency(lambda p: clf.predict(p, batch_size=1), pairs[:50])
+    result["params_m"] = sum(p.numel() for p in clf.model.parameters()) / 1e6
+    result["runtime"] = "pytorch fp32, 2 threads"  # type: ignore[assignment]
+    return result
+
+
+def run(
+    cfg: PipelineConfig, data_dir: Path, target: Path, *, name: str | None = None,
+    out_dir: Path | None = None, with_latency: bool = True,
+) -> EvalReport:  # fmt: skip
+    paths = WorkPaths(Path(cfg.work_dir))
+    target = Path(target)
+    scorer, threshold = load_scorer(
+        target, cache=paths.cache, max_length=cfg.teacher.score_max_length
+    )
+    label = name or target.name
+    report = evaluate_scorer(
+        scorer, label, threshold, data_dir, cfg.evaluate.sets, cfg.evaluate.max_rows
+    )
+    if with_latency:
+        report.extra["latency"] = latency(target, data_dir, cfg.teacher.score_max_length)
+        report.extra["latency"]["cpu_count"] = os.cpu_count() or 0
+    out = Path(out_dir or paths.eval_dir(label))
+    write_report(report, out)
+    print_report(report)
+    print(f"[evaluate] mean AUPRC (OAI, ToxicChat, HarmBench) {report.mean_auprc:.4f}; "
+          f"latency {json.dumps(report.extra.get('latency', {}))}; wrote {out}")  # fmt: skip
+    return report

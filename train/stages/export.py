@@ -1,0 +1,78 @@
+"""Stage `export`: the student to an int8 ONNX artifact, accepted only if parity holds.
+
+Quantisation settings are tried from the smallest model to the most conservative; the first
+whose validation AUPRC is within `export.max_auprc_drop` of fp32 PyTorch ships. If none is,
+the export fails (the fp32 ONNX is not silently shipped instead).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from train.base_models import describe_model
+from train.config import PipelineConfig
+from train.data.loaders import SEEDS
+from train.data.records import read_records
+from train.export import export_artifact
+from train.parity import ParityError, describe_parity, measure_parity
+from train.stages.paths import WorkPaths
+from train.trainer import SUMMARY_FILE
+
+NON_COMMERCIAL = (
+    "CC BY-NC 4.0 (non-commercial): trained on ToxicChat and Alpaca data, which are CC BY-NC "
+    "4.0; retrain without them for commercial use. Base model Apache-2.0."
+)
+
+
+def training_data_manifest() -> list[dict[str, Any]]:
+    return [{"name": s.name, "hub_id": s.hub_id, "license": s.license} for s in SEEDS.values()]
+
+
+def strategies(keep_fp32: list[str], embeddings: bool) -> list[dict[str, Any]]:
+    smallest = [{"keep_fp32": keep_fp32, "per_channel": False, "quantize_embeddings": True}]
+    return (smallest if embeddings else []) + [
+        {"keep_fp32": keep_fp32, "per_channel": False},
+        {"keep_fp32": keep_fp32, "per_channel": True},
+        # ONNX node names use "/": this keeps both the attention and the FFN output
+        # projections fp32, then also the FFN input projection.
+        {"keep_fp32": [*keep_fp32, "/output/dense"], "per_channel": True},
+        {"keep_fp32": [*keep_fp32, "/output/dense", "/intermediate/dense"], "per_channel": True},
+    ]
+
+
+def run(
+    cfg: PipelineConfig, *, model_dir: Path | None = None, out_dir: Path | None = None,
+    teacher: str | None = None,
+) -> Path:  # fmt: skip
+    paths = WorkPaths(Path(cfg.work_dir))
+    model_dir = Path(model_dir or paths.student_model)
+    out_dir = Path(out_dir or cfg.export.out_dir)
+    summary = json.loads((model_dir / SUMMARY_FILE).read_text())
+    threshold = float(summary["val"]["threshold"])
+    max_length = int(summary["config"]["max_length"])
+    val = read_records(paths.scored_val if paths.scored_val.is_file() else paths.val)
+    tried = []
+    for strategy in strategies(cfg.export.keep_fp32, cfg.export.quantize_embeddings):
+        export_artifact(
+            model_dir, out_dir, name=cfg.export.name, version=cfg.export.version,
+            base_model=describe_model(summary["config"]["base_model"]), max_length=max_length,
+            threshold=threshold, teacher=teacher, license=NON_COMMERCIAL,
+            training_data=training_data_manifest(),
+            metrics={"validation": summary["val"], "epoch": summary["epoch"]},
+            **strategy,
+        )  # fmt: skip
+        parity = measure_parity(model_dir, out_dir, val, max_length, threshold)
+        print(f"[export] {strategy}: {describe_parity(parity)}")
+        tried.append({**strategy, **parity})
+        if parity["auprc_drop"] <= cfg.export.max_auprc_drop:
+            (out_dir / "parity.json").write_text(
+                json.dumps({"accepted": tried[-1], "tried": tried}, indent=2) + "\n"
+            )
+            size = (out_dir / "model.onnx").stat().st_size / 1e6
+            print(f"[export] wrote {out_dir} ({size:.1f} MB model.onnx)")
+            return out_dir
+    raise ParityError(
+        f"every quantisation setting lost more than {cfg.export.max_auprc_drop} AUPRC: {tried}"
+    )

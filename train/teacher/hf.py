@@ -1,0 +1,45 @@
+"""Backend: any Hugging Face sequence-classification model (hub id or folder).
+
+Works for the reference teacher's saved folder and for released guards with a 2-label head
+(index 1 = harmful, as in the contract). For a model whose harmful label is another index,
+retrain or wrap it; we refuse to guess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+
+from train.modeling import Classifier
+from train.teacher.base import Pair
+
+
+def _weights_fingerprint(folder: Path) -> str:
+    """Hash of the weights file(s) so a retrained folder never reuses old cached scores."""
+    digest = hashlib.sha256()
+    for file in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        with file.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+class HFClassifierTeacher:
+    def __init__(self, spec: str, max_length: int = 256, batch_size: int = 32) -> None:
+        self.spec = spec
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self._clf = Classifier.load(spec, max_length)
+        folder = Path(spec)
+        fingerprint = _weights_fingerprint(folder) if folder.is_dir() else "hub"
+        self._id = f"hf:{folder.name if folder.is_dir() else spec}:{fingerprint}:{max_length}"
+
+    @property
+    def teacher_id(self) -> str:
+        return self._id
+
+    def score(self, pairs: list[Pair]) -> list[float]:
+        with torch.inference_mode():
+            return self._clf.predict(pairs, self.batch_size, desc=f"teacher {self.spec}").tolist()

@@ -1,0 +1,176 @@
+"""Backends for Llama-Guard-style causal LMs: P(unsafe) from the first answer token.
+
+The prompt is Llama Guard 3's: the S1-S14 categories, the conversation, and the instruction to
+answer 'safe' or 'unsafe'. The score is the two-way softmax of the first-token logits of
+"unsafe" vs "safe", comparing the FIRST token id of each word (some tokenizers split "unsafe",
+e.g. SmolLM2's "uns"+"afe"). Two ways to run the model: locally through transformers
+(`LocalLlamaGuard`), or through an OpenAI-compatible `/v1/completions` endpoint that returns
+top logprobs (`EndpointLlamaGuard`: vLLM or llama.cpp's server).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.request
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from train.teacher.base import Pair
+
+CATEGORIES = (
+    ("S1", "Violent Crimes"), ("S2", "Non-Violent Crimes"), ("S3", "Sex-Related Crimes"),
+    ("S4", "Child Sexual Exploitation"), ("S5", "Defamation"), ("S6", "Specialized Advice"),
+    ("S7", "Privacy"), ("S8", "Intellectual Property"), ("S9", "Indiscriminate Weapons"),
+    ("S10", "Hate"), ("S11", "Suicide & Self-Harm"), ("S12", "Sexual Content"),
+    ("S13", "Elections"), ("S14", "Code Interpreter Abuse"),
+)  # fmt: skip
+
+
+def llamaguard_task(prompt: str, response: str | None) -> str:
+    """The user-turn text of Llama Guard 3's template for one (prompt, response) pair."""
+    role = "User" if response is None else "Agent"
+    categories = "\n".join(f"{code}: {name}." for code, name in CATEGORIES)
+    conversation = f"User: {prompt}"
+    if response is not None:
+        conversation += f"\n\nAgent: {response}"
+    return (
+        f"Task: Check if there is unsafe content in '{role}' messages in conversations "
+        "according our safety policy with the below categories.\n\n"
+        f"<BEGIN UNSAFE CONTENT CATEGORIES>\n{categories}\n<END UNSAFE CONTENT CATEGORIES>\n\n"
+        f"<BEGIN CONVERSATION>\n\n{conversation}\n\n<END CONVERSATION>\n\n"
+        f"Provide your safety assessment for ONLY THE LAST {role} message in the above "
+        "conversation:\n - First line must read 'safe' or 'unsafe'.\n"
+        " - If unsafe, a second line must include a comma-separated list of violated categories."
+    )
+
+
+def llama3_prompt(task: str) -> str:
+    """Llama Guard 3's rendered prompt (without BOS, which servers add themselves)."""
+    return (
+        f"<|start_header_id|>user<|end_header_id|>\n\n{task}<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n"
+    )
+
+
+def two_way_unsafe(logit_safe: float, logit_unsafe: float) -> float:
+    top = max(logit_safe, logit_unsafe)
+    a, b = math.exp(logit_safe - top), math.exp(logit_unsafe - top)
+    return b / (a + b)
+
+
+class LocalLlamaGuard:
+    """A causal LM via transformers (hub id, folder, or `folder::file.gguf`)."""
+
+    def __init__(self, spec: str, batch_size: int = 4, max_length: int = 2048) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path, _, gguf = spec.partition("::")
+        kwargs: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
+        self.tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+        self.model = AutoModelForCausalLM.from_pretrained(path, **kwargs).eval()
+        self.tokenizer.padding_side = "left"  # the next-token logits are at the last position
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.safe_id = self.tokenizer.encode("safe", add_special_tokens=False)[0]
+        self.unsafe_id = self.tokenizer.encode("unsafe", add_special_tokens=False)[0]
+        if self.safe_id == self.unsafe_id:
+            raise ValueError(f"{spec}: 'safe' and 'unsafe' start with the same token")
+        self.batch_size, self.max_length, self.spec = batch_size, max_length, spec
+        template = str(getattr(self.tokenizer, "chat_template", "") or "")
+        # A real Llama Guard template builds the task from the conversation itself.
+        self.native_guard_template = "unsafe content categories" in template.lower()
+
+    @property
+    def teacher_id(self) -> str:
+        return f"llamaguard:{self.spec}"
+
+    def render(self, pair: Pair) -> str:
+        prompt, response = pair
+        if self.native_guard_template:
+            messages = [{"role": "user", "content": prompt}]
+            if response is not None:
+                messages.append({"role": "assistant", "content": response})
+        else:
+            messages = [{"role": "user", "content": llamaguard_task(prompt, response)}]
+        if getattr(self.tokenizer, "chat_template", None):
+            text = self.tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
+            return str(text)
+        return llama3_prompt(llamaguard_task(prompt, response))
+
+    @torch.inference_mode()
+    def score(self, pairs: list[Pair]) -> list[float]:
+        out: list[float] = []
+        starts = range(0, len(pairs), self.batch_size)
+        for start in tqdm(starts, desc=f"llamaguard {self.spec}", unit="batch"):
+            texts = [self.render(p) for p in pairs[start : start + self.batch_size]]
+            batch = self.tokenizer(
+                texts, return_tensors="pt", padding=True, truncation=True,
+                max_length=self.max_length, add_special_tokens=False,
+            )  # fmt: skip
+            logits = self.model(**batch).logits[:, -1, :].float()
+            for row in logits:
+                out.append(two_way_unsafe(float(row[self.safe_id]), float(row[self.unsafe_id])))
+        return out
+
+
+def _post(url: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, json.dumps(payload).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
+        return dict(json.loads(reply.read()))
+
+
+class EndpointLlamaGuard:
+    """An OpenAI-compatible `/v1/completions` server that returns top logprobs."""
+
+    def __init__(self, base_url: str, model: str, top_logprobs: int = 20,
+                 timeout: float = 120.0) -> None:  # fmt: skip
+        self.base_url = base_url.rstrip("/").removesuffix("/v1")
+        self.model, self.top_logprobs, self.timeout = model, top_logprobs, timeout
+        self.safe_token = self._first_token("safe")
+        self.unsafe_token = self._first_token("unsafe")
+
+    @property
+    def teacher_id(self) -> str:
+        return f"llamaguard-endpoint:{self.base_url}|{self.model}"
+
+    def _first_token(self, word: str) -> str:
+        """The text of the first token of `word`, via the server's (de)tokenize routes."""
+        try:
+            ids = _post(f"{self.base_url}/tokenize",
+                        {"model": self.model, "content": word, "prompt": word,
+                         "add_special": False, "add_special_tokens": False},
+                        self.timeout)["tokens"]  # fmt: skip
+            reply = _post(
+                f"{self.base_url}/detokenize",
+                {"model": self.model, "tokens": ids[:1]},
+                self.timeout,
+            )
+            return str(reply.get("content", reply.get("prompt", word))).strip() or word
+        except (OSError, KeyError, ValueError):
+            return word  # servers without tokenize routes: assume one token per word
+
+    def score_one(self, pair: Pair) -> float:
+        reply = _post(
+            f"{self.base_url}/v1/completions",
+            {"model": self.model, "prompt": llama3_prompt(llamaguard_task(*pair)),
+             "max_tokens": 1, "temperature": 0.0, "logprobs": self.top_logprobs},
+            self.timeout,
+        )  # fmt: skip
+        top = reply["choices"][0]["logprobs"]["top_logprobs"][0]
+        by_text: dict[str, float] = {}
+        for token, logprob in top.items():
+            key = token.strip()
+            by_text[key] = max(by_text.get(key, -math.inf), float(logprob))
+        floor = min(by_text.values(), default=0.0) - 1.0  # absent from top-k: below all listed
+        return two_way_unsafe(by_text.get(self.safe_token, floor),
+                              by_text.get(self.unsafe_token, floor))  # fmt: skip
+
+    def score(self, pairs: list[Pair]) -> list[float]:
+        return [self.score_one(p) for p in tqdm(pairs, desc="llamaguard endpoint", unit="pair")]
