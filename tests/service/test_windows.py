@@ -125,6 +125,12 @@ def test_head_tail_misses_the_middle(head_tail: ServiceProcess) -> None:
         assert verdict["truncated"] is True and verdict["windows"] == 1
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="student 0.1.0 flags the sentence alone (just over its threshold) but not inside a "
+    "128-token window of benign text: the model dilutes, not the windowing (issue 3). Strict, "
+    "so a stronger student fails here until the marker is removed",
+)
 def test_the_student_catches_a_buried_sentence_only_with_windows(start_service: Start) -> None:
     if not (STUDENT / "manifest.json").is_file():
         pytest.skip(f"no trained student at {STUDENT} (build it with `make artifact`)")
