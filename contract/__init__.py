@@ -1,6 +1,7 @@
 """What `train/` writes and `service/` reads: the artifact layout, the pair format, the labels.
 
 Both sides import from here so the model is never fed text in a format it was not trained on.
+`contract.llamaguard` is the Llama Guard 3 prompt, shared by the teacher and the load test.
 This package needs only the standard library, numpy, pydantic and `tokenizers`.
 """
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loadtest.llamaguard import DEFAULT_CATEGORIES, guard_instruction, guard_prompt, parse_verdict
+from contract.llamaguard import guard_task
+from loadtest.llamaguard import DEFAULT_CATEGORIES, guard_prompt, parse_verdict
 
 
 class ProtocolError(ValueError):
@@ -79,7 +80,7 @@ class LlamaGuardChat(Protocol):
         return {
             "model": self.model,
             "messages": [
-                {"role": "user", "content": guard_instruction(prompts[0], None, self.categories)}
+                {"role": "user", "content": guard_task(prompts[0], None, self.categories)}
             ],
             "max_tokens": self.max_tokens,
             "temperature": 0.0,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from contract.llamaguard import guard_task
 from loadtest.llamaguard import (
     DEFAULT_CATEGORIES,
-    guard_instruction,
     guard_prompt,
     load_categories,
     p_unsafe_from_top,
@@ -39,7 +39,7 @@ def test_prompt_follows_llama_guard_3() -> None:
 
 
 def test_a_response_is_judged_as_the_agent_turn() -> None:
-    text = guard_instruction("hi", "Here is how to pick it.")
+    text = guard_task("hi", "Here is how to pick it.")
     assert "User: hi\n\nAgent: Here is how to pick it." in text
     assert "ONLY THE LAST Agent message" in text
     assert "'Agent' messages" in text

@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 
 import pytest
 
+from contract.llamaguard import guard_task
 from train.teacher import CachedTeacher, ScoreCache, load_teacher
-from train.teacher.llamaguard import llamaguard_task, two_way_unsafe
+from train.teacher.llamaguard import two_way_unsafe
 
 PAIRS: list[tuple[str, str | None]] = [
     ("How do I kill a Python process?", None),
@@ -53,8 +54,8 @@ def test_hf_and_onnx_teachers_agree(tiny_model_dir: Path, tiny_artifact: Path,
 
 
 def test_llamaguard_prompt_targets_the_last_turn() -> None:
-    assert "ONLY THE LAST User message" in llamaguard_task("hi", None)
-    paired = llamaguard_task("hi", "hello")
+    assert "ONLY THE LAST User message" in guard_task("hi", None)
+    paired = guard_task("hi", "hello")
     assert "ONLY THE LAST Agent message" in paired and "Agent: hello" in paired
     assert "S14: Code Interpreter Abuse." in paired
     assert two_way_unsafe(0.0, 0.0) == pytest.approx(0.5)
