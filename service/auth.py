@@ -16,8 +16,9 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-import orjson
+from starlette.responses import Response
 
+from service.errors import error_response
 from service.middleware import ASGIApp, Receive, Scope, Send
 
 OPS_PATHS = frozenset(
@@ -74,40 +75,25 @@ class ApiKeyMiddleware:
         key = presented_key(scope)
         if key is None:
             await _unauthorized(
-                send,
                 "missing_api_key",
                 "this server needs an API key: send `Authorization: Bearer <key>` "
                 "or `x-api-key: <key>`",
-            )
+            )(scope, receive, send)
         elif not self.keys.accepts(key):
-            await _unauthorized(send, "invalid_api_key", "the API key is not valid")
+            await _unauthorized("invalid_api_key", "the API key is not valid")(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
 
-async def _unauthorized(send: Send, code: str, message: str) -> None:
-    # The service's error shape (OpenAI's, plus `details`), so OpenAI clients raise
-    # AuthenticationError with this message.
-    body = orjson.dumps(
-        {
-            "error": {
-                "message": message,
-                "type": "invalid_request_error",
-                "code": code,
-                "param": None,
-                "details": [{"field": "authorization", "reason": message}],
-            }
-        }
+def _unauthorized(code: str, message: str) -> Response:
+    # The service's error shape (OpenAI's, plus `details`; `param` null as in OpenAI's auth
+    # errors), so OpenAI clients raise AuthenticationError with this message.
+    return error_response(
+        401,
+        message=message,
+        type_="invalid_request_error",
+        code=code,
+        details=[{"field": "authorization", "reason": message}],
+        headers={"www-authenticate": 'Bearer realm="moderation"'},
+        param_from_details=False,
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", b'Bearer realm="moderation"'),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

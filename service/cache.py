@@ -78,6 +78,23 @@ class ScoreCache(Protocol):
     async def close(self) -> None: ...
 
 
+class _LookupCounter:
+    """Counts a lookup's hits and misses in the backend's metrics (when there are metrics)."""
+
+    def __init__(self, metrics: Metrics | None, backend: str) -> None:
+        self._hits = metrics.cache_hits.labels(backend=backend) if metrics else None
+        self._misses = metrics.cache_misses.labels(backend=backend) if metrics else None
+
+    def count(self, found: Sequence[CachedScore | None]) -> None:
+        if self._hits is None or self._misses is None:
+            return
+        hits = sum(1 for value in found if value is not None)
+        if hits:
+            self._hits.inc(hits)
+        if hits < len(found):
+            self._misses.inc(len(found) - hits)
+
+
 class NoCache:
     """Caching switched off (`MODERATION_CACHE_SIZE=0` and no Redis URL)."""
 
@@ -109,8 +126,7 @@ class MemoryCache:
         self.ttl = ttl_seconds
         self._clock = clock
         self._entries: OrderedDict[str, tuple[CachedScore, float]] = OrderedDict()
-        self._hits = metrics.cache_hits.labels(backend=self.backend) if metrics else None
-        self._misses = metrics.cache_misses.labels(backend=self.backend) if metrics else None
+        self._lookups = _LookupCounter(metrics, self.backend)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -128,12 +144,7 @@ class MemoryCache:
             else:
                 self._entries.move_to_end(key)
                 found.append(entry[0])
-        if self._hits is not None and self._misses is not None:
-            hits = sum(1 for value in found if value is not None)
-            if hits:
-                self._hits.inc(hits)
-            if hits < len(found):
-                self._misses.inc(len(found) - hits)
+        self._lookups.count(found)
         return found
 
     async def set_many(self, entries: Sequence[tuple[str, CachedScore]]) -> None:
@@ -174,8 +185,7 @@ class RedisCache:
         )
         self._skip_until = 0.0
         self._failing = False
-        self._hits = metrics.cache_hits.labels(backend=self.backend) if metrics else None
-        self._misses = metrics.cache_misses.labels(backend=self.backend) if metrics else None
+        self._lookups = _LookupCounter(metrics, self.backend)
         self._errors = metrics.cache_errors.labels(backend=self.backend) if metrics else None
 
     def _available(self) -> bool:
@@ -207,12 +217,7 @@ class RedisCache:
             else:
                 self._succeeded()
                 found = [parse_value(value) for value in raw]
-        if self._hits is not None and self._misses is not None:
-            hits = sum(1 for value in found if value is not None)
-            if hits:
-                self._hits.inc(hits)
-            if hits < len(found):
-                self._misses.inc(len(found) - hits)
+        self._lookups.count(found)
         return found
 
     async def set_many(self, entries: Sequence[tuple[str, CachedScore]]) -> None:

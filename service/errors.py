@@ -49,13 +49,15 @@ def error_response(
     code: str,
     details: Sequence[dict[str, str]] = (),
     headers: dict[str, str] | None = None,
+    param_from_details: bool = True,
 ) -> Response:
+    """The error body as a response; also an ASGI app, so raw middlewares can send it too."""
     body = {
         "error": {
             "message": message,
             "type": type_,
             "code": code,
-            "param": details[0]["field"] if details else None,
+            "param": details[0]["field"] if details and param_from_details else None,
             "details": list(details),
         }
     }

@@ -12,9 +12,10 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import orjson
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
+from service.errors import error_response
 from service.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -66,7 +67,7 @@ class RequestAccountingMiddleware:
             length = _content_length(scope)
             if length is not None and length > self.max_body_bytes:
                 status = 413
-                await _too_large(send_with_timing, self.max_body_bytes)
+                await _too_large(self.max_body_bytes)(scope, receive, send_with_timing)
                 return
             if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
                 receive = self._limited(receive)
@@ -102,27 +103,12 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = orjson.dumps(
-        {
-            "error": {
-                "message": f"the body is over {limit} bytes",
-                "type": "invalid_request_error",
-                "code": "too_large",
-                "param": "body",
-                "details": [{"field": "body", "reason": f"over {limit} bytes"}],
-            }
-        }
+def _too_large(limit: int) -> Response:
+    return error_response(
+        413,
+        message=f"the body is over {limit} bytes",
+        type_="invalid_request_error",
+        code="too_large",
+        details=[{"field": "body", "reason": f"over {limit} bytes"}],
+        headers={"connection": "close"},
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
