@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,9 +15,9 @@ from contract import EncodedPair, load_artifact, prepare_tokenizer
 from service.auth import OPS_PATHS, ApiKeyMiddleware, ApiKeys
 from service.batcher import BatcherConfig, DynamicBatcher
 from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
-from service.config import Settings, available_cpus
+from service.config import Settings, engine_layout
 from service.deps import ServiceState
-from service.engine import OnnxEngine
+from service.engine import OnnxEngine, preferred_providers
 from service.errors import install_error_handlers
 from service.health.router import router as health_router
 from service.litellm_guardrail.router import router as guardrail_router
@@ -65,11 +66,12 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     tokenizer = Tokenizer.from_file(str(artifact.tokenizer_path))
     pad_id = _pad_id(tokenizer)
     prepare_tokenizer(tokenizer, manifest.max_length)
-    threads = settings.onnx_threads or available_cpus()
-    engine = OnnxEngine(artifact, threads=threads, pad_id=pad_id)
-    log.info("loaded %s from %s (%s, %d threads)", manifest.model_id, artifact.path,
-             engine.provider, threads)  # fmt: skip
-    engine.warm_up()
+    workers, threads = engine_layout(settings, gpu=len(preferred_providers()) > 1)
+    engines = [OnnxEngine(artifact, threads=threads, pad_id=pad_id) for _ in range(workers)]
+    for engine in engines:
+        engine.warm_up()
+    log.info("loaded %s from %s (%d x %s session, %d threads each)", manifest.model_id,
+             artifact.path, workers, engines[0].provider, threads)  # fmt: skip
     encoder = build_encoder(
         tokenizer,
         manifest.max_length,
@@ -81,7 +83,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
         [("warm up", None), ("warm up", "the tokenizer"), ("warm up " * manifest.max_length, None)]
     )
     batcher: DynamicBatcher[EncodedPair] = DynamicBatcher(
-        engine.forward,
+        [engine.forward for engine in engines],
         BatcherConfig(
             max_batch_size=settings.max_batch_size,
             max_batch_tokens=settings.max_batch_tokens,
@@ -111,7 +113,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     return ServiceState(
         settings=settings,
         artifact=artifact,
-        engine=engine,
+        engines=engines,
         batcher=batcher,
         cache=cache,
         moderator=moderator,
@@ -131,6 +133,17 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     )
 
 
+def freeze_startup_objects() -> None:
+    """Keep the garbage collector off what lives as long as the process (model, tokenizer, app).
+
+    Profiled at saturation, collections re-scanning these objects took ~10% of the event loop's
+    CPU; frozen, they are skipped, and a larger young generation collects less often.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
@@ -138,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings, metrics)
+        freeze_startup_objects()
         state.batcher.start()
         app.state.service = state
         state.ready = True

@@ -1,8 +1,9 @@
 """Length-aware dynamic batching, independent of HTTP and of the model backend.
 
 Callers `await submit(sequences)` from the event loop. Each distinct sequence becomes one queue
-item; a worker thread repeatedly picks a batch from the waiting items and calls `forward` (the
-model) on it, then hands the scores back to the event loop in one callback per batch.
+item; worker threads (one per model session) each repeatedly pick a batch from the waiting items
+and call their `forward` (the model) on it, then hand the scores back to the event loop in one
+callback per batch.
 
 On a CPU the forward pass costs roughly in proportion to padded tokens, so padding is pure
 waste: a batch is built around the OLDEST waiting item (nothing starves) and filled with items
@@ -142,19 +143,21 @@ class DynamicBatcher(Generic[S]):
 
     def __init__(
         self,
-        forward: Callable[[list[S]], Scores],
+        forwards: Sequence[Callable[[list[S]], Scores]],
         config: BatcherConfig,
         *,
         key: Callable[[S], Hashable] | None = None,
         observer: BatchObserver | None = None,
-        workers: int = 1,
         default_timeout_s: float = 5.0,
     ) -> None:
-        self._forward = forward
+        """One worker thread per `forwards` entry (e.g. one per model session); each takes the
+        next batch as soon as it is free, so batches run side by side."""
+        if not forwards:
+            raise ValueError("the batcher needs at least one forward callable")
+        self._forwards = list(forwards)
         self.config = config
         self._key = key
         self._observer = observer
-        self._workers = workers
         self._default_timeout_s = default_timeout_s
         self._cond = threading.Condition(threading.Lock())
         self._pending: list[_Item[S]] = []
@@ -168,8 +171,10 @@ class DynamicBatcher(Generic[S]):
     def start(self) -> None:
         """Start the worker threads; call from the event loop that will `submit`."""
         self._loop = asyncio.get_running_loop()
-        for i in range(self._workers):
-            thread = threading.Thread(target=self._work, name=f"batcher-{i}", daemon=True)
+        for i, forward in enumerate(self._forwards):
+            thread = threading.Thread(
+                target=self._work, args=(forward,), name=f"batcher-{i}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -276,7 +281,7 @@ class DynamicBatcher(Generic[S]):
 
     # -- worker side -------------------------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, forward: Callable[[list[S]], Scores]) -> None:
         loop = self._loop
         assert loop is not None
         while True:
@@ -292,7 +297,7 @@ class DynamicBatcher(Generic[S]):
                 self._observer.queue_depth(depth)
             if not batch:
                 continue
-            self._run(loop, batch)
+            self._run(loop, forward, batch)
 
     def _wait_to_fill(self) -> None:
         """With `max_wait_s` > 0, let the oldest item wait up to that long for company."""
@@ -325,12 +330,17 @@ class DynamicBatcher(Generic[S]):
         self._pending = [item for n, item in enumerate(alive) if n not in picked]
         return [alive[n] for n in sorted(chosen)]
 
-    def _run(self, loop: asyncio.AbstractEventLoop, batch: list[_Item[S]]) -> None:
+    def _run(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        forward: Callable[[list[S]], Scores],
+        batch: list[_Item[S]],
+    ) -> None:
         started = time.monotonic()
         scores: Scores | None = None
         error: BaseException | None = None
         try:
-            scores = self._forward([item.sequence for item in batch])
+            scores = forward([item.sequence for item in batch])
             if len(scores) != len(batch):
                 raise ValueError(f"forward returned {len(scores)} scores for {len(batch)} inputs")
         except Exception as exc:

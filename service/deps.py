@@ -23,7 +23,7 @@ from service.scoring import Moderator
 class ServiceState:
     settings: Settings
     artifact: Artifact
-    engine: OnnxEngine
+    engines: list[OnnxEngine]  # one per batcher worker
     batcher: DynamicBatcher[EncodedPair]
     cache: ScoreCache
     moderator: Moderator

@@ -16,6 +16,13 @@ log = logging.getLogger(__name__)
 SUPPORTED_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
+def preferred_providers() -> list[str]:
+    """CUDA first when this onnxruntime build has it, else the CPU."""
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
 class OnnxEngine:
     """Pads a batch to its longest member (numpy) and runs it; thread-safe for one caller."""
 
@@ -25,12 +32,8 @@ class OnnxEngine:
         self.output_name = manifest.onnx_output
         self.max_length = manifest.max_length
         self.pad_id = pad_id
-        available = ort.get_available_providers()
-        if "CUDAExecutionProvider" in available:
-            providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
-        else:
-            providers = ["CPUExecutionProvider"]
-            log.info("CUDAExecutionProvider not available; running on CPU with %d threads", threads)
+        self.threads = threads
+        providers = preferred_providers()
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads

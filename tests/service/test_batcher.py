@@ -91,7 +91,7 @@ def run(
 ) -> T:
     async def main() -> T:
         batcher: DynamicBatcher[Seq] = DynamicBatcher(
-            model, config, key=lambda s: s.ids, observer=observer
+            [model], config, key=lambda s: s.ids, observer=observer
         )
         batcher.start()
         try:
@@ -322,3 +322,35 @@ def test_a_request_larger_than_the_queue_is_taken_when_the_queue_is_empty() -> N
         return await batcher.submit([seq(n, 4) for n in range(1, 6)])
 
     assert run(model, config, body) == [0.001, 0.002, 0.003, 0.004, 0.005]
+
+
+def test_workers_run_batches_side_by_side() -> None:
+    """One worker per forward: both are inside a batch at the same time."""
+    first, second = RecordingModel(hold_first=True), RecordingModel(hold_first=True)
+
+    async def main() -> list[list[float]]:
+        batcher: DynamicBatcher[Seq] = DynamicBatcher(
+            [first, second], BatcherConfig(max_batch_size=1), key=lambda s: s.ids
+        )
+        batcher.start()
+        try:
+            tasks = [asyncio.ensure_future(batcher.submit([seq(n, 4)])) for n in (1, 2)]
+            entered = await asyncio.gather(
+                asyncio.to_thread(first.entered.wait, 5), asyncio.to_thread(second.entered.wait, 5)
+            )
+            assert entered == [True, True]
+            first.gate.set()
+            second.gate.set()
+            return list(await asyncio.gather(*tasks))
+        finally:
+            first.gate.set()
+            second.gate.set()
+            batcher.close()
+
+    assert asyncio.run(main()) == [[expected(seq(1, 4))], [expected(seq(2, 4))]]
+    assert len(first.seen()) == len(second.seen()) == 1
+
+
+def test_a_batcher_needs_a_forward() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        DynamicBatcher([], CONFIG)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Settings, available_cpus
+from service.config import Settings, available_cpus, engine_layout
 
 
 def test_defaults_serve_the_student_locally(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,3 +44,17 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, valu
 
 def test_available_cpus_is_positive() -> None:
     assert available_cpus() >= 1
+
+
+def test_engine_layout_on_cpu_is_one_single_thread_session_per_cpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("ENGINE_WORKERS", "ONNX_THREADS"):
+        monkeypatch.delenv(f"MODERATION_{name}", raising=False)
+    cpus = available_cpus()
+    assert engine_layout(Settings(), gpu=False) == (cpus, 1)
+    assert engine_layout(Settings(), gpu=True) == (1, cpus)
+    monkeypatch.setenv("MODERATION_ENGINE_WORKERS", "1")
+    assert engine_layout(Settings(), gpu=False) == (1, cpus)
+    monkeypatch.setenv("MODERATION_ONNX_THREADS", "3")
+    assert engine_layout(Settings(), gpu=False) == (1, 3)
