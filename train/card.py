@@ -80,6 +80,26 @@ def floors(student: EvalReport, teacher: EvalReport) -> str:
     return "\n".join(rows)
 
 
+ABLATION_REPORT = Path("train/reports/ablation.md")
+
+
+def augmentation_section(cfg: PipelineConfig, report: Path = ABLATION_REPORT) -> str:
+    """What the student was distilled on beyond the seeds, and the ablation's tables."""
+    if not cfg.student.augment:
+        return "Seeds only: no augmentation rows."
+    files = ", ".join(f"`{pattern}`" for pattern in cfg.student.augment)
+    text = (
+        f"Seeds plus the HarmAug augmentation {files}: generated instructions (and responses), "
+        "each with the teacher's soft score (`data/harmaug/DATASHEET.md`)."
+    )
+    if report.is_file():
+        tables = report.read_text(encoding="utf-8").split("## Notes")[0]
+        body = tables.split("\n", 1)[1].strip()  # without the report's title
+        text += f"\n\nThe ablation ({report}, `python -m train augment --steps ablation`):\n\n"
+        text += body.replace("## Cost", "Cost")
+    return text
+
+
 def write_model_card(
     cfg: PipelineConfig, artifact_dir: Path, student: EvalReport, teacher: EvalReport,
     timings: dict[str, float],
@@ -166,9 +186,11 @@ Wall clock per stage of the last `python -m train all` invocation (s; stages alr
 reused): {timings}.
 
 ## Training data
-Seeds only (the eval sets are never used for training, thresholds or checkpoints; rows whose
-prompt equals an eval prompt after normalisation are removed and a leakage check fails the run
-otherwise). Removed as eval prompts: {stats.get("dropped_as_eval_prompts", {})}.
+{augmentation_section(cfg)}
+
+The eval sets are never used for training, thresholds or checkpoints: rows whose prompt equals
+an eval prompt after normalisation are removed (augmentation rows too), and a leakage check
+fails the run otherwise. Removed as eval prompts: {stats.get("dropped_as_eval_prompts", {})}.
 Train {stats.get("train", "?")} / validation {stats.get("val", "?")} rows.
 
 | source | rows | harmful | safe | with response |
@@ -199,8 +221,8 @@ python -m train evaluate {artifact_dir}   # metrics + latency of this artifact
 
 ## Limitations
 English-centric data; short context ({m.max_length} tokens: long responses are truncated); the
-teacher is a small bootstrapped classifier, not a released guard, so the student inherits its
-errors; see the floors above for where the model falls short.
+teacher is an MPNet classifier fine-tuned here on the seeds, not a released guard, so the student
+inherits its errors; see the floors above for where the model falls short.
 """
     out = artifact_dir / "MODEL_CARD.md"
     out.write_text(text, encoding="utf-8")

@@ -127,9 +127,9 @@ def test_head_tail_misses_the_middle(head_tail: ServiceProcess) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="student 0.1.0 flags the sentence alone (just over its threshold) but not inside a "
-    "128-token window of benign text: the model dilutes, not the windowing (issue 3). Strict, "
-    "so a stronger student fails here until the marker is removed",
+    reason="the shipped student (0.1.0 and 0.2.0) does not flag the sentence inside a 128-token "
+    "window of benign text: the model dilutes, not the windowing (issue 3). Strict, so a "
+    "stronger student fails here until the marker is removed",
 )
 def test_the_student_catches_a_buried_sentence_only_with_windows(start_service: Start) -> None:
     if not (STUDENT / "manifest.json").is_file():

@@ -3,8 +3,9 @@
 Every row is measured by the same `train.stages.evaluate` on the same eval sets; costs
 (parameters, int8 size, batch-1 latency, batched throughput with ONNX Runtime) are measured
 for all models in one process, one after another, so they share the machine's load.
-Students are distilled with the reference config's student settings into the reference work
-dir (`ablation-<name>/`), exported next to it, and never copied to `model_artifacts/`.
+Every student (no augmentation, HarmAug, EDA) is distilled with the reference config's student
+settings into the reference work dir (`ablation-<name>/`) and exported next to it; the shipped
+student is the reference run's own (`make artifact`), trained on what `student.augment` names.
 """
 
 from __future__ import annotations
@@ -170,19 +171,20 @@ def run_ablation(
         pcfg.work_dir = str(work_dir)
     paths = WorkPaths(Path(pcfg.work_dir))
     teacher_eval = paths.eval_dir("teacher") / "eval.json"
-    student_eval = paths.eval_dir("student") / "eval.json"
-    for needed in (teacher_eval, student_eval, paths.teacher_artifact, paths.student_model):
+    for needed in (teacher_eval, paths.teacher_artifact):
         if not needed.exists():
             raise FileNotFoundError(
                 f"{needed} is missing: run the reference pipeline first (`make artifact`)"
             )
+    # Every student row is its own run with the reference student settings; the augmentation
+    # the reference config ships with (`student.augment`) must not leak into the other rows.
+    pcfg.student.augment = []
     harmaug = harmaug_files or [Path(cfg.out_dir) / "harmaug.jsonl.gz"]
     teacher_name = f"reference teacher ({paths.teacher_artifact})"
     rows = [
         Row("teacher (MPNet)", paths.teacher_model, paths.teacher_artifact, teacher_eval),
-        Row("student, no augmentation", paths.student_model, Path(pcfg.export.out_dir),
-            student_eval),
-    ]  # fmt: skip
+        _student_row(pcfg, data_dir, "student, no augmentation", "none", [], teacher_name),
+    ]
     for i, path in enumerate(harmaug):
         slug = "harmaug" if i == 0 else f"harmaug-{i + 1}"
         name = f"student + HarmAug ({len(read_records(path))} rows)"
