@@ -17,7 +17,7 @@ from service.batcher import BatcherConfig, DynamicBatcher
 from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
 from service.config import Settings, engine_layout
 from service.deps import ServiceState
-from service.engine import OnnxEngine, preferred_providers
+from service.engine import cuda_available, start_sessions
 from service.errors import install_error_handlers
 from service.health.router import router as health_router
 from service.litellm_guardrail.router import router as guardrail_router
@@ -66,10 +66,8 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     tokenizer = Tokenizer.from_file(str(artifact.tokenizer_path))
     pad_id = _pad_id(tokenizer)
     prepare_tokenizer(tokenizer, manifest.max_length)
-    workers, threads = engine_layout(settings, gpu=len(preferred_providers()) > 1)
-    engines = [OnnxEngine(artifact, threads=threads, pad_id=pad_id) for _ in range(workers)]
-    for engine in engines:
-        engine.warm_up()
+    workers, threads = engine_layout(settings, gpu=cuda_available())
+    engines = start_sessions(artifact, count=workers, threads=threads, pad_id=pad_id)
     log.info("loaded %s from %s (%d x %s session, %d threads each)", manifest.model_id,
              artifact.path, workers, engines[0].provider, threads)  # fmt: skip
     encoder = build_encoder(

@@ -34,8 +34,8 @@ from pathlib import Path
 import orjson
 from tokenizers import Tokenizer
 
-from contract import EncodedPair, encode_pairs, load_artifact, prepare_tokenizer
-from service.engine import OnnxEngine
+from contract import Artifact, EncodedPair, encode_pairs, load_artifact, prepare_tokenizer
+from service.engine import OnnxEngine, start_sessions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOXICCHAT_TEST = Path("eval/toxicchat/toxic_chat_test.json")
@@ -97,18 +97,13 @@ class RawResult:
     tokens_p90: float
 
 
-def load_raw(
-    artifact_dir: Path, prompts: list[str], threads: int, sessions: int = 1
-) -> tuple[list[OnnxEngine], list[EncodedPair]]:
-    """`sessions` engines as the server builds them, and the prompts tokenised the server's way."""
+def load_raw(artifact_dir: Path, prompts: list[str]) -> tuple[Artifact, list[EncodedPair]]:
+    """The artifact, and the prompts tokenised the server's way."""
     artifact = load_artifact(artifact_dir)
     tokenizer = prepare_tokenizer(
         Tokenizer.from_file(str(artifact.tokenizer_path)), artifact.manifest.max_length
     )
-    engines = [OnnxEngine(artifact, threads=threads) for _ in range(sessions)]
-    for engine in engines:
-        engine.warm_up()
-    return engines, encode_pairs(tokenizer, [(p, None) for p in prompts])
+    return artifact, encode_pairs(tokenizer, [(p, None) for p in prompts])
 
 
 def sorted_batches(encoded: list[EncodedPair], budget: int) -> list[list[EncodedPair]]:
@@ -161,7 +156,7 @@ def bench_raw(
 
     best = (single_per_s, "one at a time")
     layouts = [(f"1 session x {engine.threads} threads", [engine])]
-    if len(parallel) > 1:
+    if parallel:
         layouts.append((f"{len(parallel)} sessions x 1 thread side by side", list(parallel)))
     for layout, engines in layouts:
         for budget in (128, 256, 512, 1024, 4096):
@@ -369,9 +364,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"inputs: {len(prompts)} {source}")
 
     print("(a) raw ONNX Runtime, in-process, pre-tokenised")
-    (engine,), encoded = load_raw(args.artifact, prompts, threads)
-    parallel, _ = load_raw(args.artifact, prompts[:1], 1, sessions=threads)
-    raw = bench_raw(engine, parallel if threads > 1 else [], encoded, args.single)
+    artifact, encoded = load_raw(args.artifact, prompts)
+    (engine,) = start_sessions(artifact, count=1, threads=threads)
+    parallel = start_sessions(artifact, count=threads, threads=1) if threads > 1 else []
+    raw = bench_raw(engine, parallel, encoded, args.single)
     print(f"  tokens per prompt: median {raw.tokens_median:.0f}, p90 {raw.tokens_p90:.0f}")
     print(f"  raw one at a time: {raw.single_per_s:6.1f}/s, p50 {raw.single_p50_ms:.2f} ms")
     print(f"  raw best:          {raw.best_per_s:6.1f}/s ({raw.best_shape})")

@@ -16,9 +16,14 @@ log = logging.getLogger(__name__)
 SUPPORTED_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
+def cuda_available() -> bool:
+    """This onnxruntime build offers CUDA (it may still fall back to the CPU at load)."""
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
 def preferred_providers() -> list[str]:
     """CUDA first when this onnxruntime build has it, else the CPU."""
-    if "CUDAExecutionProvider" in ort.get_available_providers():
+    if cuda_available():
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
 
@@ -86,3 +91,13 @@ class OnnxEngine:
             )
             self.forward([seq])
             self.forward([seq, seq])
+
+
+def start_sessions(
+    artifact: Artifact, *, count: int, threads: int, pad_id: int = 0
+) -> list[OnnxEngine]:
+    """`count` warmed-up engines over one artifact: one per batcher worker."""
+    engines = [OnnxEngine(artifact, threads=threads, pad_id=pad_id) for _ in range(count)]
+    for engine in engines:
+        engine.warm_up()
+    return engines
