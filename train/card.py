@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contract import load_artifact
+from train.augment.ablation import COST_TITLE, report_body
 from train.config import PipelineConfig
 from train.data.loaders import EVALS, SEEDS
 from train.evaluation.report import ANCHORS, MEAN_SETS, EvalReport
@@ -80,7 +81,7 @@ def floors(student: EvalReport, teacher: EvalReport) -> str:
     return "\n".join(rows)
 
 
-ABLATION_REPORT = Path("train/reports/ablation.md")
+ABLATION_REPORT = Path("train/reports/ablation.json")  # beside ablation.md, same run
 
 
 def augmentation_section(cfg: PipelineConfig, report: Path = ABLATION_REPORT) -> str:
@@ -93,10 +94,12 @@ def augmentation_section(cfg: PipelineConfig, report: Path = ABLATION_REPORT) ->
         "each with the teacher's soft score (`data/harmaug/DATASHEET.md`)."
     )
     if report.is_file():
-        tables = report.read_text(encoding="utf-8").split("## Notes")[0]
-        body = tables.split("\n", 1)[1].strip()  # without the report's title
-        text += f"\n\nThe ablation ({report}, `python -m train augment --steps ablation`):\n\n"
-        text += body.replace("## Cost", "Cost")
+        saved = json.loads(report.read_text(encoding="utf-8"))
+        body = report_body(saved["reports"], saved["costs"], cost_heading=COST_TITLE)
+        text += (
+            f"\n\nThe ablation ({report.with_suffix('.md')}, `python -m train augment --steps "
+            f"ablation`):\n\n{body}"
+        )
     return text
 
 

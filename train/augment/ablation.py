@@ -23,6 +23,9 @@ from train.data.records import read_records
 ABLATION_DIR = "ablation"
 COST_PROMPTS = 200
 THROUGHPUT_BATCH = 32
+COST_TITLE = (
+    f"Cost on this machine (ONNX Runtime, 2 threads, {COST_PROMPTS} ToxicChat test prompts)"
+)
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,8 @@ def _f(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def render(
-    reports: dict[str, dict[str, Any]], costs: dict[str, dict[str, float]], notes: list[str]
-) -> str:
+def quality_table(reports: dict[str, dict[str, Any]]) -> str:
+    """F1 and AUPRC per set, mean AUPRC and XSTest per model."""
     sets = ("oai", "toxicchat", "harmbench")
     head = "| model | " + " | ".join(f"{s} F1 | {s} AUPRC" for s in sets)
     head += " | mean AUPRC | XSTest AUPRC | XSTest safe-prompt FPR |"
@@ -115,6 +117,11 @@ def render(
             + f" | **{_f(rep['mean_auprc_oai_toxicchat_harmbench'])}** | "
             f"{_f(xs.get('auprc'))} | {_f(xs.get('safe_prompt_fpr'))} |"
         )  # fmt: skip
+    return "\n".join(lines)
+
+
+def cost_table(costs: dict[str, dict[str, float]]) -> str:
+    """Size, latency and throughput per model, latency also as a ratio to the first (teacher)."""
     teacher_ms = next(iter(costs.values()))["p50_ms"] if costs else None
     cost_lines = [
         "| model | params (M) | int8 ONNX (MB) | p50 latency, batch 1 (ms) | vs teacher | "
@@ -127,22 +134,42 @@ def render(
             f"| {name} | {c['params_m']:.1f} | {c['int8_mb']:.1f} | {c['p50_ms']:.1f} | "
             f"{ratio:.2f} | {c['batch1_per_s']:.0f} | {c[f'batch{THROUGHPUT_BATCH}_per_s']:.0f} |"
         )
+    return "\n".join(cost_lines)
+
+
+def report_body(
+    reports: dict[str, dict[str, Any]],
+    costs: dict[str, dict[str, float]],
+    cost_heading: str = f"## {COST_TITLE}",
+) -> str:
+    """The report without its title and notes: legend, quality and cost tables, other sets.
+
+    The model card embeds it under its own heading, with `cost_heading` a plain line.
+    """
     other = {
         name: {s: _f(r["results"][s]["auprc"]) for s in ("dices990", "dices350")
                if s in r["results"]}
         for name, r in reports.items()
     }  # fmt: skip
     return (
-        "# HarmAug ablation\n\n"
         "Written by `python -m train augment --steps ablation` (see train/augment/ablation.py). "
         "F1 at each model's own threshold (chosen on the seeds' validation split); AUPRC = "
         "average precision; mean AUPRC over OAI, ToxicChat and HarmBench; XSTest safe-prompt "
         "FPR = share of XSTest's 250 safe prompts flagged.\n\n"
-        + "\n".join(lines)
-        + "\n\n## Cost on this machine (ONNX Runtime, 2 threads, 200 ToxicChat test prompts)\n\n"
-        + "\n".join(cost_lines)
+        + quality_table(reports)
+        + f"\n\n{cost_heading}\n\n"
+        + cost_table(costs)
         + "\n\nOther eval sets (AUPRC): "
         + json.dumps(other)
+    )
+
+
+def render(
+    reports: dict[str, dict[str, Any]], costs: dict[str, dict[str, float]], notes: list[str]
+) -> str:
+    return (
+        "# HarmAug ablation\n\n"
+        + report_body(reports, costs)
         + "\n\n## Notes\n\n"
         + "\n".join(f"- {n}" for n in notes)
         + "\n"
