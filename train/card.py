@@ -88,10 +88,13 @@ def augmentation_section(cfg: PipelineConfig, report: Path = ABLATION_REPORT) ->
     """What the student was distilled on beyond the seeds, and the ablation's tables."""
     if not cfg.student.augment:
         return "Seeds only: no augmentation rows."
-    files = ", ".join(f"`{pattern}`" for pattern in cfg.student.augment)
+    files = "\n".join(
+        f"- `{pattern}` (how it was made: `{Path(pattern).parent / 'DATASHEET.md'}`)"
+        for pattern in cfg.student.augment
+    )
     text = (
-        f"Seeds plus the HarmAug augmentation {files}: generated instructions (and responses), "
-        "each with the teacher's soft score (`data/harmaug/DATASHEET.md`)."
+        "Seeds plus generated rows (the HarmAug recipe), each with the teacher's soft score:\n"
+        f"{files}"
     )
     if report.is_file():
         saved = json.loads(report.read_text(encoding="utf-8"))

@@ -206,7 +206,7 @@ def run_ablation(
     # Every student row is its own run with the reference student settings; the augmentation
     # the reference config ships with (`student.augment`) must not leak into the other rows.
     pcfg.student.augment = []
-    harmaug = harmaug_files or [Path(cfg.out_dir) / "harmaug.jsonl.gz"]
+    harmaug = harmaug_files or [cfg.data_file]
     teacher_name = f"reference teacher ({paths.teacher_artifact})"
     rows = [
         Row("teacher (MPNet)", paths.teacher_model, paths.teacher_artifact, teacher_eval),

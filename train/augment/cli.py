@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         help="HarmAug file(s) the ablation distils with, one student each "
-        "(default: <out-dir>/harmaug.jsonl.gz)",
+        "(default: <out-dir>/<source>.jsonl.gz)",
     )
     parser.add_argument(
         "--report",

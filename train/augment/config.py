@@ -34,6 +34,9 @@ class AugmentConfig:
     work_dir: str = "runs/augment"  # raw shards, responses, labels (not in git)
     out_dir: str = "data/harmaug"  # the committed compressed dataset + DATASHEET.md
     seed: int = 0
+    # Every exported row's `source` (`student.fit.source_weights` keys match it) and the name of
+    # the exported file.
+    source: str = "harmaug"
     # Generator: a model spec (hub id, folder, .gguf path or the packaged SmolLM2 alias);
     # with `endpoint` set, the model name on an OpenAI-compatible server instead.
     generator: str = SMOLLM2_ALIAS
@@ -62,6 +65,11 @@ class AugmentConfig:
     @property
     def work(self) -> Path:
         return Path(self.work_dir)
+
+    @property
+    def data_file(self) -> Path:
+        """The exported rows: `<out_dir>/<source>.jsonl.gz`."""
+        return Path(self.out_dir) / f"{self.source}.jsonl.gz"
 
 
 def _coerce(cls: type[Any], raw: dict[str, Any], where: str) -> Any:

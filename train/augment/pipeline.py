@@ -119,7 +119,9 @@ def open_teacher(cfg: AugmentConfig) -> Teacher:
 
 def run_label(cfg: AugmentConfig, data_dir: Path, teacher: Teacher | None = None) -> Path:
     instructions, _ = clean_instructions(cfg, data_dir)
-    rows = label_instructions(teacher or open_teacher(cfg), instructions, load_responses(cfg))
+    rows = label_instructions(
+        teacher or open_teacher(cfg), instructions, load_responses(cfg), source=cfg.source
+    )
     write_records(labelled_path(cfg), rows)
     print(f"[augment] labelled {len(rows)} rows -> {labelled_path(cfg)}")
     return labelled_path(cfg)
@@ -170,7 +172,7 @@ def run_export(cfg: AugmentConfig, data_dir: Path) -> Path:
     rows = read_records(labelled_path(cfg))
     instructions, filt = labelled_prefix(cfg, data_dir, {r.prompt for r in rows})
     out = Path(cfg.out_dir)
-    data_file = out / "harmaug.jsonl.gz"
+    data_file = cfg.data_file
     write_records(data_file, rows)
     responses = sum(1 for r in rows if r.response is not None)
     chosen = sum(wants_response(i.id, cfg.response_share, cfg.seed) for i in instructions)
