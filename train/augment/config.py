@@ -23,10 +23,11 @@ class VariantConfig:
     instruction: str = PAPER_INSTRUCTION
     prefix: str = PAPER_PREFIX
     fewshot: int = 0
+    examples: str = "seed_harmful"  # or "benign_alarming" (train/data/benign_alarming.py)
     weight: float = 1.0
 
     def variant(self) -> PromptVariant:
-        return PromptVariant(self.name, self.instruction, self.prefix, self.fewshot)
+        return PromptVariant(self.name, self.instruction, self.prefix, self.fewshot, self.examples)
 
 
 @dataclass

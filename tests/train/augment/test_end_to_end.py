@@ -77,6 +77,7 @@ def test_generation_goes_through_the_real_prompt_and_clean_up(
     assert f"| eval_match | {eval_hits} |" in sheet or eval_hits == 0
     duplicates = len([e for e in extracted if e in HARMFUL]) - len(prompts)
     assert f"| exact_duplicate | {duplicates} |" in sheet or duplicates == 0
+    assert f"| paper | {len(rows)} |" in sheet  # rows by prompt variant
 
 
 def test_rows_carry_teacher_scores_and_pairs(tiny_augment: dict[str, Any]) -> None:

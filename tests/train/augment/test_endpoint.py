@@ -65,7 +65,7 @@ def test_endpoint_backend_generates_through_the_chat_template(
     completions_server: str, tiny_generator: Path
 ) -> None:
     gen = EndpointGenerator(completions_server, "tiny", str(tiny_generator), concurrency=4)
-    prompt = instruction_prompt(gen.templater, PromptVariant(), [], random.Random(0))
+    prompt = instruction_prompt(gen.templater, PromptVariant(), {}, random.Random(0))
     assert prompt.endswith("<|im_start|>assistant\nI have an idea for a prompt:")
     out = gen.complete([prompt] * 8, SamplingParams(24, 1.0, 0.95, seed=7))
     texts = {extract_instruction(c.text) for c in out}
