@@ -7,6 +7,8 @@
     then rounds that alternate the best raw layout with the saturated server (drift-proof ratio);
 (c) the same server padding FIFO batches to their longest member (`MODERATION_BATCHING=fifo`);
 (d) a cache hit's server-side latency (the `Server-Timing` header).
+`--ab NAME=VALUE[,...]` (repeatable) instead compares the saturated throughput of settings, each
+in a fresh server, in rounds alternating with the raw figure.
 Prompts: ToxicChat test prompts from `--data-dir` (inputs only, no labels), else a synthetic mix
 with the same length distribution. Prints numbers and ratios against the issue's floors;
 asserts nothing. The load generator is one asyncio process on keep-alive connections.
@@ -368,6 +370,42 @@ def alternating_saturation(
     return result
 
 
+def compare_settings(
+    artifact_dir: Path,
+    base_env: dict[str, str],
+    variants: Sequence[str],
+    raw: RawResult,
+    encoded: list[EncodedPair],
+    bodies: list[bytes],
+    concurrency: int,
+    rounds: int,
+) -> None:
+    """`--ab`: rounds of (raw best layout, then a fresh server per setting) at saturation.
+
+    Each variant is `NAME=VALUE[,NAME=VALUE...]` of `MODERATION_*` settings; "defaults" runs
+    first. Prints each setting's median over the rounds and its ratio to the raw median.
+    """
+    settings: dict[str, dict[str, str]] = {"defaults": {}}
+    for variant in variants:
+        settings[variant] = dict(pair.split("=", 1) for pair in variant.split(","))
+    batches = sorted_batches(encoded, raw.best_budget)
+    raws: list[float] = []
+    served: dict[str, list[float]] = {name: [] for name in settings}
+    for n in range(rounds):
+        raws.append(len(encoded) / run_batches(raw.best_engines, batches))
+        for name, env in settings.items():
+            with running_server(artifact_dir, {**base_env, **env}) as url:
+                http_load(url, bodies[:200], concurrency)  # warm-up
+                served[name].append(http_load(url, bodies, concurrency).per_s)
+        line = " ".join(f"{name} {runs[-1]:.0f}" for name, runs in served.items())
+        print(f"  round {n + 1}: raw {raws[-1]:.0f}/s; req/s: {line}", flush=True)
+    raw_median = statistics.median(raws)
+    print(f"  raw best layout, median: {raw_median:.1f}/s")
+    for name, runs in served.items():
+        median = statistics.median(runs)
+        print(f"  {name:<60} median {median:6.1f} req/s = {median / raw_median:.2f}x raw")
+
+
 def _bodies(prompts: Sequence[str]) -> list[bytes]:
     return [orjson.dumps({"prompt": p}) for p in prompts]
 
@@ -390,6 +428,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="ONNX threads (0 = all CPUs)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating raw/saturated rounds for the ratio"
+    )
+    parser.add_argument(
+        "--ab",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[,...]",
+        help="instead of the full run: saturated throughput of the defaults and of these "
+        "MODERATION_* settings, in rounds alternating with raw (repeatable)",
     )
     args = parser.parse_args(argv)
     if not (args.artifact / "manifest.json").is_file():
@@ -420,6 +466,13 @@ def main(argv: list[str] | None = None) -> int:
         # The raw baseline truncates; windows would give the server more work on long prompts.
         "MODERATION_LONG_INPUT_POLICY": "truncate",
     }
+    if args.ab:
+        print(f"(ab) saturated, {args.concurrency} clients, {args.rounds} alternating rounds")
+        compare_settings(
+            args.artifact, base_env, args.ab, raw, encoded, _bodies(prompts),
+            args.concurrency, args.rounds,
+        )  # fmt: skip
+        return 0
     single_bodies = _bodies(prompts[: args.single])
     load_bodies = _bodies(prompts)
     print(f"(b) server over HTTP (cache off), {args.concurrency} concurrent clients at saturation")

@@ -49,3 +49,20 @@ def test_the_benchmark_prints_every_ratio(tiny_artifact: Path, data_dir: Path) -
     # Every load run was answered in full: no 429/503 and no errors under the bench's limits.
     statuses = re.findall(r"statuses (\{[^}]*\})", out)
     assert statuses and all(s.startswith("{200: ") and s.count(":") == 1 for s in statuses)
+
+
+def test_the_ab_mode_compares_settings_against_raw(tiny_artifact: Path) -> None:
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "service.bench", "--artifact", str(tiny_artifact),
+            "--prompts", "40", "--single", "10", "--rounds", "2",
+            "--ab", "MODERATION_MAX_BATCH_SIZE=4",
+        ],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    out = run.stdout
+    assert "inputs: 40 synthetic prompts" in out
+    assert len(re.findall(r"round \d: raw \d+/s; req/s: defaults \d+ MODERATION_MAX_", out)) == 2
+    for name in ("defaults", "MODERATION_MAX_BATCH_SIZE=4"):
+        assert re.search(rf"{name} +median +[\d.]+ req/s = [\d.]+x raw", out), name
+    assert "(c)" not in out  # the comparison replaces the full run
