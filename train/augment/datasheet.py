@@ -117,8 +117,9 @@ def render_datasheet(
         for v in cfg.variants
     )
     by_variant = Counter(r.variant for r in rows)
+    harmful_by_variant = Counter(r.variant for r in rows if r.label == 1)
     variant_rows = [
-        [name, n, sum(1 for r in rows if r.variant == name and r.label == 1) / n]
+        [name, n, harmful_by_variant[name] / n]
         for name, n in sorted(by_variant.items(), key=lambda kv: str(kv[0]))
     ]
     div_rows = [

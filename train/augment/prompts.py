@@ -57,10 +57,11 @@ ExamplePools = Mapping[str, Sequence[str]]
 def instruction_prompt(
     templater: ChatTemplater, variant: PromptVariant, pools: ExamplePools, rng: random.Random
 ) -> str:
-    if variant.fewshot and variant.examples not in pools:
-        raise ValueError(f"variant {variant.name}: no example pool {variant.examples!r}")
-    pool = list(pools.get(variant.examples, ()))
-    examples = rng.sample(pool, variant.fewshot) if variant.fewshot else []
+    examples: list[str] = []
+    if variant.fewshot:
+        if variant.examples not in pools:
+            raise ValueError(f"variant {variant.name}: no example pool {variant.examples!r}")
+        examples = rng.sample(list(pools[variant.examples]), variant.fewshot)
     return render_chat(templater, variant.user_turn(examples), variant.prefix)
 
 
