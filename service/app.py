@@ -17,6 +17,7 @@ from service.batcher import BatcherConfig, DynamicBatcher
 from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
 from service.config import Settings, engine_layout
 from service.deps import ServiceState
+from service.encode_queue import EncodeQueue
 from service.engine import cuda_available, start_sessions
 from service.errors import install_error_handlers
 from service.health.router import router as health_router
@@ -101,10 +102,9 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     moderator = Moderator(
         model_id=manifest.model_id,
         threshold=threshold,
-        encoder=encoder,
+        encoder=EncodeQueue(encoder, executor, metrics),
         batcher=batcher,
         cache=cache,
-        tokenize_executor=executor,
         timeout_s=settings.request_timeout_ms / 1000.0,
         metrics=metrics,
     )

@@ -11,13 +11,13 @@
 in a fresh server, in rounds alternating with the raw figure.
 Prompts: ToxicChat test prompts from `--data-dir` (inputs only, no labels), else a synthetic mix
 with the same length distribution. Prints numbers and ratios against the issue's floors;
-asserts nothing. The load generator is one asyncio process on keep-alive connections.
+asserts nothing. The load generator (`load_client`) is one asyncio process on keep-alive
+connections.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import http.client
 import json
 import os
@@ -39,6 +39,7 @@ from tokenizers import Tokenizer
 
 from contract import Artifact, EncodedPair, encode_pairs, load_artifact, prepare_tokenizer
 from service.engine import OnnxEngine, start_sessions
+from service.load_client import LoadResult, http_load, pct
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOXICCHAT_TEST = Path("eval/toxicchat/toxic_chat_test.json")
@@ -80,11 +81,6 @@ def synthetic_prompts(count: int, seed: int) -> list[str]:
         tokens = min(2000, max(2, int(rng.lognormvariate(2.83, 1.56))))
         prompts.append(" ".join(rng.choice(words) for _ in range(tokens)))
     return prompts
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 # -- (a) raw ONNX Runtime --------------------------------------------------------------------
@@ -193,8 +189,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class ServerProcess:
+    url: str
+    pid: int
+
+
 @contextmanager
-def running_server(artifact_dir: Path, env: dict[str, str]) -> Iterator[str]:
+def running_server(artifact_dir: Path, env: dict[str, str]) -> Iterator[ServerProcess]:
     port = free_port()
     full_env = {**os.environ, "MODERATION_LOG_LEVEL": "warning", **env}
     proc = subprocess.Popen(
@@ -217,7 +219,7 @@ def running_server(artifact_dir: Path, env: dict[str, str]) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not become ready in 60 s")
             time.sleep(0.2)
-        yield url
+        yield ServerProcess(url, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -225,74 +227,6 @@ def running_server(artifact_dir: Path, env: dict[str, str]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-@dataclass
-class LoadResult:
-    per_s: float
-    p50_ms: float
-    p99_ms: float
-    server_p50_ms: float
-    statuses: dict[int, int]
-
-
-async def _client(
-    port: int, bodies: list[bytes], next_index: list[int], out: list[tuple[int, float, float]]
-) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = b"POST /moderate HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-    try:
-        while next_index[0] < len(bodies):
-            body = bodies[next_index[0]]
-            next_index[0] += 1
-            t0 = time.perf_counter()
-            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            headers = await reader.readuntil(b"\r\n\r\n")
-            status = int(headers[9:12])
-            length = 0
-            server_ms = float("nan")
-            for line in headers.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                name = name.lower()
-                if name == b"content-length":
-                    length = int(value)
-                elif name == b"server-timing":
-                    server_ms = float(value.split(b"dur=")[1])
-            await reader.readexactly(length)
-            out.append((status, time.perf_counter() - t0, server_ms))
-    finally:
-        writer.close()
-
-
-def http_load(url: str, bodies: list[bytes], concurrency: int) -> LoadResult:
-    port = int(url.rsplit(":", 1)[1])
-    out: list[tuple[int, float, float]] = []
-
-    async def run() -> float:
-        next_index = [0]
-        t0 = time.perf_counter()
-        await asyncio.gather(*(_client(port, bodies, next_index, out) for _ in range(concurrency)))
-        return time.perf_counter() - t0
-
-    try:
-        import uvloop
-
-        elapsed = uvloop.run(run())
-    except ImportError:
-        elapsed = asyncio.run(run())
-    statuses: dict[int, int] = {}
-    for status, _, _ in out:
-        statuses[status] = statuses.get(status, 0) + 1
-    ok = [r for r in out if r[0] == 200]
-    latencies = [r[1] for r in ok] or [float("nan")]
-    server = [r[2] for r in ok] or [float("nan")]
-    return LoadResult(
-        per_s=len(ok) / elapsed,
-        p50_ms=pct(latencies, 0.5) * 1000,
-        p99_ms=pct(latencies, 0.99) * 1000,
-        server_p50_ms=pct(server, 0.5),
-        statuses=statuses,
-    )
 
 
 @dataclass
@@ -339,10 +273,39 @@ def side_by_side(
     )
 
 
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each thread of process `pid` ({} where /proc is missing)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    cpu: dict[int, float] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return cpu
+    for tid in tids:
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:
+            continue  # the thread ended
+        fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": utime and stime are 12, 13
+        cpu[int(tid)] = (int(fields[11]) + int(fields[12])) / tick
+    return cpu
+
+
+@dataclass
+class CpuPerRequest:
+    """Microseconds of CPU per request: where the server's time goes, beside the raw figure."""
+
+    raw: float  # the raw best layout, per prompt
+    event_loop: float  # the server's main thread (HTTP, routing, scheduling)
+    other_threads: float  # the server's model sessions and tokeniser
+    load_generator: float
+
+
 @dataclass
 class Alternating:
     raw_per_s: list[float]
     served_per_s: list[float]
+    cpu: list[CpuPerRequest]
 
     @property
     def ratios(self) -> list[float]:
@@ -350,7 +313,7 @@ class Alternating:
 
 
 def alternating_saturation(
-    url: str,
+    server: ServerProcess,
     raw: RawResult,
     encoded: list[EncodedPair],
     bodies: list[bytes],
@@ -360,13 +323,30 @@ def alternating_saturation(
     """Rounds of (the best raw layout, then the server at saturation) on the same prompts.
 
     On a shared machine the CPU on offer drifts by 10-20% within minutes; a ratio of two
-    figures taken seconds apart says more than one of figures taken minutes apart.
+    figures taken seconds apart says more than one of figures taken minutes apart. Each round
+    also counts CPU time per request (Linux), which says where the server's extra cost lies.
     """
     batches = sorted_batches(encoded, raw.best_budget)
-    result = Alternating([], [])
+    result = Alternating([], [], [])
     for _ in range(rounds):
+        cpu0 = time.process_time()
         result.raw_per_s.append(len(encoded) / run_batches(raw.best_engines, batches))
-        result.served_per_s.append(http_load(url, bodies, concurrency).per_s)
+        raw_cpu = time.process_time() - cpu0
+        threads0, cpu0 = thread_cpu_seconds(server.pid), time.process_time()
+        result.served_per_s.append(http_load(server.url, bodies, concurrency).per_s)
+        client_cpu = time.process_time() - cpu0
+        threads = thread_cpu_seconds(server.pid)
+        spent = {tid: used - threads0.get(tid, 0.0) for tid, used in threads.items()}
+        loop_cpu = spent.pop(server.pid, 0.0)
+        per_us = 1e6 / len(bodies)
+        result.cpu.append(
+            CpuPerRequest(
+                raw=raw_cpu * 1e6 / len(encoded),
+                event_loop=loop_cpu * per_us,
+                other_threads=sum(spent.values()) * per_us,
+                load_generator=client_cpu * per_us,
+            )
+        )
     return result
 
 
@@ -394,9 +374,9 @@ def compare_settings(
     for n in range(rounds):
         raws.append(len(encoded) / run_batches(raw.best_engines, batches))
         for name, env in settings.items():
-            with running_server(artifact_dir, {**base_env, **env}) as url:
-                http_load(url, bodies[:200], concurrency)  # warm-up
-                served[name].append(http_load(url, bodies, concurrency).per_s)
+            with running_server(artifact_dir, {**base_env, **env}) as server:
+                http_load(server.url, bodies[:200], concurrency)  # warm-up
+                served[name].append(http_load(server.url, bodies, concurrency).per_s)
         line = " ".join(f"{name} {runs[-1]:.0f}" for name, runs in served.items())
         print(f"  round {n + 1}: raw {raws[-1]:.0f}/s; req/s: {line}", flush=True)
     raw_median = statistics.median(raws)
@@ -476,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     single_bodies = _bodies(prompts[: args.single])
     load_bodies = _bodies(prompts)
     print(f"(b) server over HTTP (cache off), {args.concurrency} concurrent clients at saturation")
-    with running_server(args.artifact, base_env) as url:
+    with running_server(args.artifact, base_env) as server:
+        url = server.url
         http_load(url, single_bodies[:20], 1)  # warm the connection path
         c1 = http_load(url, single_bodies, 1)
         _line("length-aware, concurrency 1", c1)
@@ -489,25 +470,30 @@ def main(argv: list[str] | None = None) -> int:
         sat = http_load(url, load_bodies, args.concurrency)
         _line(f"length-aware, concurrency {args.concurrency}", sat)
         turns = alternating_saturation(
-            url, raw, encoded, load_bodies, args.concurrency, args.rounds
+            server, raw, encoded, load_bodies, args.concurrency, args.rounds
         )
-        for n, (r, v) in enumerate(zip(turns.raw_per_s, turns.served_per_s, strict=True)):
+        for n, (r, v, cpu) in enumerate(
+            zip(turns.raw_per_s, turns.served_per_s, turns.cpu, strict=True)
+        ):
             print(f"  round {n + 1}: raw best layout {r:6.1f}/s, then server {v:6.1f} req/s "
-                  f"= {v / r:.2f}x")  # fmt: skip
+                  f"= {v / r:.2f}x; CPU us per prompt: raw {cpu.raw:.0f}, server "
+                  f"{cpu.event_loop + cpu.other_threads:.0f} (event loop {cpu.event_loop:.0f}, "
+                  f"model + tokeniser threads {cpu.other_threads:.0f}), load generator "
+                  f"{cpu.load_generator:.0f}")  # fmt: skip
     print("(c) the same server padding FIFO batches to their longest member")
-    with running_server(args.artifact, {**base_env, "MODERATION_BATCHING": "fifo"}) as url:
-        fifo = http_load(url, load_bodies, args.concurrency)
+    with running_server(args.artifact, {**base_env, "MODERATION_BATCHING": "fifo"}) as server:
+        fifo = http_load(server.url, load_bodies, args.concurrency)
         _line(f"fifo, same limits, concurrency {args.concurrency}", fifo)
     naive_env = {"MODERATION_MAX_BATCH_SIZE": "8", "MODERATION_MAX_BATCH_TOKENS": "1000000"}
     with running_server(
         args.artifact, {**base_env, "MODERATION_BATCHING": "fifo", **naive_env}
-    ) as url:
-        naive = http_load(url, load_bodies[: args.single], args.concurrency)  # it is slow
+    ) as server:
+        naive = http_load(server.url, load_bodies[: args.single], args.concurrency)  # it is slow
         _line(f"fifo, 8/batch, no budget, c={args.concurrency}, {args.single} prompts", naive)
     print("(d) cache hits (in-process cache)")
-    with running_server(args.artifact, {}) as url:
-        http_load(url, single_bodies[:1], 1)
-        hits = http_load(url, single_bodies[:1] * 500, 1)
+    with running_server(args.artifact, {}) as server:
+        http_load(server.url, single_bodies[:1], 1)
+        hits = http_load(server.url, single_bodies[:1] * 500, 1)
         _line("same prompt, concurrency 1", hits)
 
     print("ratios (floors from issue 2, for the student artifact)")

@@ -9,12 +9,10 @@ harmful window makes the pair harmful. The encoder's `scheme` is part of the cac
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Hashable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tokenizers import Tokenizer
 
@@ -22,6 +20,9 @@ from contract import EncodedPair, encode_pair, encode_pairs
 from service.batcher import DynamicBatcher
 from service.cache import CachedScore, ScoreCache, cache_key
 from service.metrics import Metrics
+
+if TYPE_CHECKING:
+    from service.encode_queue import EncodeQueue
 
 Pair = tuple[str, str | None]
 
@@ -78,10 +79,9 @@ class Moderator:
         *,
         model_id: str,
         threshold: float,
-        encoder: PairEncoder,
+        encoder: EncodeQueue,
         batcher: DynamicBatcher[EncodedPair],
         cache: ScoreCache,
-        tokenize_executor: Executor,
         timeout_s: float,
         metrics: Metrics | None = None,
     ) -> None:
@@ -91,7 +91,6 @@ class Moderator:
         self.batcher = batcher
         self.cache = cache
         self.timeout_s = timeout_s
-        self._executor = tokenize_executor
         self._metrics = metrics
 
     def result(
@@ -126,7 +125,7 @@ class Moderator:
         ]
         todo = [n for n, hit in enumerate(cached) if hit is None]
         if todo:
-            items = await self.encode([pairs[n] for n in todo])
+            items = await self.encoder.encode([pairs[n] for n in todo])
             flat = [seq for item in items for seq in item.sequences]
             scores = await self.batcher.submit(flat, deadline=deadline)
             fills: list[tuple[str, CachedScore]] = []
@@ -144,15 +143,3 @@ class Moderator:
                     self._metrics.windows.observe(windows)
             await self.cache.set_many(fills)
         return [r for r in results if r is not None]
-
-    async def encode(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
-        """Run the encoder on the tokeniser thread, away from the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._encode_timed, pairs)
-
-    def _encode_timed(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
-        started = time.perf_counter()
-        items = self.encoder(pairs)
-        if self._metrics is not None:
-            self._metrics.tokenize.observe(time.perf_counter() - started)
-        return items

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from service.deps import get_guardrail_serving
+from service.json_route import JsonBodyRoute
 from service.litellm_guardrail.protocol import GuardrailRequest, GuardrailResponse
 from service.litellm_guardrail.serving import GuardrailServing
 
-router = APIRouter(tags=["gateway"])
+router = APIRouter(tags=["gateway"], route_class=JsonBodyRoute)
 
 Serving = Annotated[GuardrailServing, Depends(get_guardrail_serving)]
 

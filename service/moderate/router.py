@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from service.deps import get_moderation_serving
+from service.json_route import JsonBodyRoute
 from service.moderate.protocol import (
     BatchModerateRequest,
     BatchModerateResponse,
@@ -16,7 +17,7 @@ from service.moderate.protocol import (
 )
 from service.moderate.serving import ModerationServing
 
-router = APIRouter(tags=["moderation"])
+router = APIRouter(tags=["moderation"], route_class=JsonBodyRoute)
 
 Serving = Annotated[ModerationServing, Depends(get_moderation_serving)]
 

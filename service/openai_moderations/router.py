@@ -7,16 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from service.deps import get_openai_serving
 from service.errors import validation_error_response
+from service.json_route import JsonBodyRoute
 from service.openai_moderations.protocol import ModerationRequest, ModerationResponse
 from service.openai_moderations.serving import OpenAIModerationServing
 
 
-class OpenAIRoute(APIRoute):
+class OpenAIRoute(JsonBodyRoute):
     """OpenAI answers a malformed request with 400, not FastAPI's 422; the SDK raises
     `BadRequestError` for it. Other errors keep the service's (OpenAI-shaped) handlers."""
 

@@ -189,6 +189,20 @@ def test_bad_input_gets_a_4xx_naming_the_field(
     assert all(d["reason"] for d in error["details"])
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_body_that_is_not_declared_json_is_refused(
+    client: httpx.Client, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    reply = client.post("/moderate", content=b'{"prompt": "ok"}', headers=headers)
+    assert reply.status_code == 422, reply.text
+    assert "Content-Type" in reply.json()["error"]["message"]
+    ok = client.post(
+        "/moderate", content=b'{"prompt": "ok"}', headers={"content-type": "application/json"}
+    )
+    assert ok.status_code == 200
+
+
 def test_a_body_over_the_byte_limit_is_refused_unread(client: httpx.Client) -> None:
     huge = b'{"prompt": "' + b"a" * (17 * 1024 * 1024) + b'"}'
     reply = client.post("/moderate", content=huge, headers={"content-type": "application/json"})

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.processes import REPO_ROOT
 
 
@@ -37,6 +39,16 @@ def test_the_benchmark_prints_every_ratio(tiny_artifact: Path, data_dir: Path) -
     assert "inputs: 60 ToxicChat" in out
     rounds = re.findall(r"round \d: raw best layout +([\d.]+)/s, then server +([\d.]+) req/s", out)
     assert len(rounds) == 2 and all(float(r) > 0 and float(s) > 0 for r, s in rounds)
+    # Where the server's CPU goes, per request, beside the raw figure (read from /proc).
+    cpu = re.findall(
+        r"CPU us per prompt: raw (\d+), server (\d+) \(event loop (\d+), model \+ tokeniser "
+        r"threads (\d+)\), load generator (\d+)",
+        out,
+    )
+    assert len(cpu) == 2
+    for raw, server, loop, threads, client in cpu:
+        assert int(raw) > 0 and int(loop) > 0 and int(threads) > 0 and int(client) > 0
+        assert int(server) == pytest.approx(int(loop) + int(threads), abs=1)
     for ratio in (
         "saturated / best raw throughput",
         "the same, alternating rounds",
