@@ -220,7 +220,9 @@ class DynamicBatcher(Generic[S]):
         req = _Request(loop.create_future(), len(sequences), deadline)
         with self._cond:
             inflight = self._inflight
-            new = len(sequences) if keys is None else len(set(keys) - inflight.keys())
+            # Only this request's keys are hashed: `set - dict.keys()` would hash every key
+            # in flight, on every request.
+            new = len(sequences) if keys is None else sum(k not in inflight for k in set(keys))
             # A request larger than the whole queue is still taken when the queue is empty.
             if new and self._pending and len(self._pending) + new > self.config.max_queue:
                 full = True

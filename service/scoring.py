@@ -10,6 +10,7 @@ harmful window makes the pair harmful. The encoder's `scheme` is part of the cac
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -67,8 +68,12 @@ class TruncatingEncoder:
 
 
 def sequence_key(seq: EncodedPair) -> Hashable:
-    """Single-flight key: identical token sequences get one score."""
-    return (tuple(seq.input_ids), tuple(seq.token_type_ids))
+    """Single-flight key: identical token sequences get one score.
+
+    Bytes, because a bytes object caches its hash and a tuple of ints does not: the batcher's
+    dictionaries hash a key on every lookup.
+    """
+    return (array("i", seq.input_ids).tobytes(), array("i", seq.token_type_ids).tobytes())
 
 
 class Moderator:
