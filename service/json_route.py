@@ -12,6 +12,7 @@ service's handlers answer exactly as before.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -64,7 +65,7 @@ def parse_json_body(model: type[BaseModel], raw: bytes, content_type: str | None
 
 
 class JsonBodyRoute(APIRoute):
-    """For endpoints `f(body: Model, name: Annotated[T, Depends(dep)], ...)` where every
+    """For endpoints `async def f(body: Model, name: Annotated[T, Depends(dep)], ...)` where every
     dependency is `async def dep(request: Request) -> T`; anything else is refused at startup."""
 
     def get_route_handler(self) -> Handler:
@@ -83,12 +84,19 @@ class JsonBodyRoute(APIRoute):
             only_request = dep.request_param_name is not None and not (
                 dep.dependencies or dep.body_params or dep.query_params or dep.header_params
             )
-            if dep.name is None or dep.call is None or not only_request:
+            if (
+                dep.name is None
+                or dep.call is None
+                or not only_request
+                or not inspect.iscoroutinefunction(dep.call)
+            ):
                 raise TypeError(
                     f"{self.path}: JsonBodyRoute dependencies take only the request ({dep.call})"
                 )
             dependencies.append((dep.name, dep.call))
         endpoint = self.endpoint
+        if not inspect.iscoroutinefunction(endpoint):
+            raise TypeError(f"{self.path}: JsonBodyRoute endpoints are `async def`")
         body_name = body_param.name
 
         async def handle(request: Request) -> Response:

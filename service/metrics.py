@@ -43,7 +43,8 @@ class Metrics:
             buckets=_LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
         self.tokenize = Histogram(
-            "moderation_tokenize_seconds", "Time to tokenise one request's uncached pairs",
+            "moderation_tokenize_seconds",
+            "Time of one tokeniser round (the uncached pairs of requests that arrived together)",
             buckets=_LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
         self.inference = Histogram(

@@ -61,6 +61,10 @@ async def request_only(request: Request) -> str:
     return "dep"
 
 
+def sync_request(request: Request) -> str:
+    return "dep"
+
+
 async def needs_a_query(q: int) -> str:
     return "dep"
 
@@ -82,6 +86,12 @@ def test_unsupported_signatures_are_refused_at_startup() -> None:
     async def no_body(dep: Annotated[str, Depends(request_only)]) -> Any:
         return None
 
-    for endpoint in (query, deep, no_body):
+    def sync_endpoint(body: ModerateRequest) -> Any:
+        return None
+
+    async def sync_dep(body: ModerateRequest, dep: Annotated[str, Depends(sync_request)]) -> Any:
+        return None
+
+    for endpoint in (query, deep, no_body, sync_endpoint, sync_dep):
         with pytest.raises(TypeError):
             router.add_api_route("/x", endpoint, methods=["POST"])
