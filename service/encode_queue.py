@@ -72,8 +72,8 @@ class EncodeQueue:
         outcomes: list[list[EncodedItem] | BaseException]
         if done.cancelled():
             outcomes = [RuntimeError("the tokeniser round was cancelled")] * len(calls)
-        elif done.exception() is not None:
-            outcomes = [done.exception() or RuntimeError()] * len(calls)
+        elif (error := done.exception()) is not None:
+            outcomes = [error] * len(calls)
         else:
             outcomes = done.result()
         for (_, future), outcome in zip(calls, outcomes, strict=True):
