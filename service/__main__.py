@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 from service.config import Settings
+from service.logs import configure_logging
+
+
+def _settings_help() -> str:
+    """Every `MODERATION_*` variable and its default, for `--help`."""
+    lines = ["settings (environment variables; meanings in service/README.md):"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, list):
+            default = ",".join(default) or "unset"
+        choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else ()
+        line = f"  MODERATION_{name.upper()}={'unset' if default is None else default}"
+        if choices:
+            line += f"  ({' | '.join(str(c) for c in choices)})"
+        if field.description:
+            line += f"  {field.description}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _parse(settings: Settings, argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m service",
+        description=__doc__,
+        epilog=_settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--host", default=settings.host, help="MODERATION_HOST")
     parser.add_argument("--port", type=int, default=settings.port, help="MODERATION_PORT")
     parser.add_argument(
@@ -27,9 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings.model_copy(
         update={"host": args.host, "port": args.port, "artifact_dir": args.artifact}
     )
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     if not (settings.artifact_dir / "manifest.json").is_file():
         print(
             f"No model artifact at {settings.artifact_dir}/ (no manifest.json).\n"
@@ -45,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from contract import ArtifactError, load_artifact
+    from service import tracing
     from service.app import create_app
 
     try:
@@ -61,7 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         http="httptools",
         log_level=settings.log_level,
         access_log=False,
+        # uvicorn's own config would give its loggers plain-text handlers; without it they
+        # propagate to the root handler, so every line is in MODERATION_LOG_FORMAT.
+        log_config=None,
     )
+    tracing.shutdown()  # flushes spans still buffered
     return 0
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from tokenizers import Tokenizer
 
 from contract import EncodedPair, load_artifact, prepare_tokenizer
+from service import tracing
 from service.auth import OPS_PATHS, ApiKeyMiddleware, ApiKeys
 from service.batcher import BatcherConfig, DynamicBatcher
 from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
@@ -30,6 +34,7 @@ from service.moderate.serving import ModerationServing
 from service.openai_moderations.router import router as openai_router
 from service.openai_moderations.serving import OpenAIModerationServing
 from service.scoring import Moderator, sequence_key
+from service.verdicts import Verdicts
 from service.windows import LongInputPolicy, build_encoder
 
 log = logging.getLogger(__name__)
@@ -81,8 +86,11 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     encoder(
         [("warm up", None), ("warm up", "the tokenizer"), ("warm up " * manifest.max_length, None)]
     )
+    forwards: list[Callable[[Sequence[EncodedPair]], Any]] = [e.forward for e in engines]
+    if tracing.enabled():
+        forwards = [tracing.timed_forward(forward) for forward in forwards]
     batcher: DynamicBatcher[EncodedPair] = DynamicBatcher(
-        [engine.forward for engine in engines],
+        forwards,
         BatcherConfig(
             max_batch_size=settings.max_batch_size,
             max_batch_tokens=settings.max_batch_tokens,
@@ -99,6 +107,11 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     metrics.set_model(manifest.name, manifest.version, threshold)
     cache = build_cache(settings, metrics)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize")
+    verdicts = Verdicts(
+        manifest.model_id, metrics, shadow=settings.shadow_mode, log_texts=settings.log_texts
+    )
+    if settings.shadow_mode:
+        log.warning("shadow mode: verdicts are logged and counted, but nothing is blocked")
     moderator = Moderator(
         model_id=manifest.model_id,
         threshold=threshold,
@@ -119,12 +132,19 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
             moderator,
             max_text_chars=settings.max_text_chars,
             max_batch_items=settings.max_batch_items,
+            verdicts=verdicts,
         ),
         openai_serving=OpenAIModerationServing(
-            moderator, max_text_chars=settings.max_text_chars, max_items=settings.max_batch_items
+            moderator,
+            max_text_chars=settings.max_text_chars,
+            max_items=settings.max_batch_items,
+            verdicts=verdicts,
         ),
         guardrail_serving=GuardrailServing(
-            moderator, max_text_chars=settings.max_text_chars, max_items=settings.max_batch_items
+            moderator,
+            max_text_chars=settings.max_text_chars,
+            max_items=settings.max_batch_items,
+            verdicts=verdicts,
         ),
         metrics=metrics,
         tokenize_executor=executor,
@@ -142,9 +162,21 @@ def freeze_startup_objects() -> None:
     gc.set_threshold(10_000, 20, 20)
 
 
+def _no_native_telemetry() -> dict[str, Any]:
+    """FastAPI 0.16x's own OpenTelemetry off: `service.tracing` makes the spans (the same on
+    every FastAPI), and FastAPI's would duplicate the request span, record validation errors,
+    whose messages can quote the prompt, and cost CPU on every request even when unexported."""
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    off = dict.fromkeys(("tracing", "metrics", "logs", "operation_spans", "auto_configure"), False)
+    return {"telemetry": off}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
+    if settings.tracing and not tracing.enabled():
+        tracing.setup(os.environ.get("OTEL_SERVICE_NAME", "harmaug-moderation"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -168,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Scores LLM prompts and responses for harm with a distilled student model.",
         version="0.1.0",
         lifespan=lifespan,
+        **_no_native_telemetry(),
     )
     app.state.metrics = metrics
     app.state.settings = settings
@@ -188,5 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         # Documented paths are the metric's endpoint labels; anything else counts as "other".
         endpoints=lambda: set(app.openapi()["paths"]),
+        quiet_paths=frozenset({"/healthz", "/readyz", "/metrics"}),
+        log_texts=settings.log_texts,
     )
     return app

@@ -70,12 +70,34 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     auth_protect_ops: bool = False
 
+    # Operations (issue 16). Logs: one JSON object per line; each request logs one line at info.
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one object per line; text: for a terminal"
+    )
+    # Prompts and responses are user data: request lines carry them only when this is on.
+    log_texts: bool = Field(default=False, description="debug: put texts in request log lines")
+    # LiteLLM's guardrail fails closed on any error status by default; gateways that retry or
+    # fail open on one code but not the other can choose what a full queue answers.
+    overload_status: Literal[429, 503] = Field(
+        default=429, description="status of a request refused because the queue is full"
+    )
+    # Rollout: score, log and count verdicts, but never block (harmful/flagged false, action NONE).
+    shadow_mode: bool = Field(default=False, description="verdicts logged and counted, never block")
+    # OpenTelemetry spans (needs the `tracing` extra); the exporter reads the OTEL_* variables.
+    tracing: bool = Field(default=False, description="OpenTelemetry spans over OTLP/HTTP")
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
+
+    @field_validator("overload_status", mode="before")
+    @classmethod
+    def _status_number(cls, value: object) -> object:
+        # Environment values are strings, and a Literal of ints matches no string.
+        return int(value) if isinstance(value, str) and value.strip().isdigit() else value
 
     @field_validator("redis_url", "threshold", "window_stride", mode="before")
     @classmethod

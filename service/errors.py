@@ -117,7 +117,9 @@ async def _invalid_input(request: Request, exc: Exception) -> Response:
 async def _overloaded(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BatcherError)
     if isinstance(exc, QueueFullError):
-        status, code, type_ = 429, "queue_full", "overloaded_error"
+        # MODERATION_OVERLOAD_STATUS: 429 (the default) or 503, as the gateway in front prefers.
+        status = getattr(request.app.state.settings, "overload_status", 429)
+        code, type_ = "queue_full", "overloaded_error"
     elif isinstance(exc, DeadlineExceededError):
         status, code, type_ = 503, "deadline_exceeded", "overloaded_error"
     else:

@@ -5,7 +5,8 @@ moderation_requests_total{endpoint,status}, moderation_request_latency_seconds{e
 moderation_queue_wait_seconds, moderation_tokenize_seconds, moderation_inference_seconds,
 moderation_batch_size, moderation_batch_tokens, moderation_padding_ratio,
 moderation_queue_depth, moderation_cache_{hits,misses,errors}_total{backend},
-moderation_rejected_total{reason}, moderation_model_info{name,version,threshold}.
+moderation_rejected_total{reason}, moderation_model_info{name,version,threshold},
+moderation_verdicts_total{verdict,mode}.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ class Metrics:
         self.rejected_total = Counter(
             "moderation_rejected", "Requests refused by the batcher", ["reason"], registry=r
         )
+        # Per scored text or pair; `mode="shadow"` counts what shadow mode would have blocked.
+        self.verdicts = Counter(
+            "moderation_verdicts", "Verdicts by outcome (harmful, ok) and mode (enforce, shadow)",
+            ["verdict", "mode"], registry=r,
+        )  # fmt: skip
         self.model_info = Gauge(
             "moderation_model_info", "The served model (value is always 1)",
             ["name", "version", "threshold"], registry=r,

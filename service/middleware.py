@@ -3,11 +3,14 @@
 Counts `moderation_requests_total{endpoint,status}`, observes
 `moderation_request_latency_seconds{endpoint}`, adds a `Server-Timing: app;dur=<ms>` header
 (server-side time to the response head, which the benchmark reads) and refuses bodies over
-`max_body_bytes` with 413 before reading them.
+`max_body_bytes` with 413 before reading them. It also gives each request its id (the caller's
+`X-Request-ID`, else a new one, returned in the same header), opens its trace span when tracing
+is on, and logs its line (`service.logs`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -15,7 +18,15 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from service import tracing
 from service.errors import error_response
+from service.logs import (
+    REQUEST_ID_HEADER,
+    RequestRecord,
+    current_request,
+    request_id_from,
+    request_log,
+)
 from service.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -33,8 +44,12 @@ class RequestAccountingMiddleware:
         metrics: Metrics,
         max_body_bytes: int,
         endpoints: Callable[[], set[str]],
+        quiet_paths: frozenset[str] = frozenset(),
+        log_texts: bool = False,
     ) -> None:
         self.app = app
+        self.quiet_paths = quiet_paths  # probes and scrapes: their lines go out at debug
+        self.log_texts = log_texts
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self._endpoints = endpoints
@@ -52,6 +67,11 @@ class RequestAccountingMiddleware:
         started = time.perf_counter()
         endpoint = self._endpoint(scope["path"])
         status = 500
+        headers_in = scope.get("headers", ())
+        given_id = next((v for k, v in headers_in if k == REQUEST_ID_HEADER.encode()), None)
+        record = RequestRecord(request_id_from(given_id), scope.get("method", ""), endpoint)
+        id_header = (REQUEST_ID_HEADER.encode(), record.request_id.encode())
+        token = current_request.set(record)
 
         async def send_with_timing(message: Message) -> None:
             nonlocal status
@@ -60,23 +80,37 @@ class RequestAccountingMiddleware:
                 elapsed_ms = (time.perf_counter() - started) * 1000.0
                 headers = list(message.get("headers", ()))
                 headers.append((b"server-timing", f"app;dur={elapsed_ms:.3f}".encode()))
+                headers.append(id_header)
                 message = {**message, "headers": headers}
             await send(message)
 
         try:
-            length = _content_length(scope)
-            if length is not None and length > self.max_body_bytes:
-                status = 413
-                await _too_large(self.max_body_bytes)(scope, receive, send_with_timing)
-                return
-            if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
-                receive = self._limited(receive)
-            await self.app(scope, receive, send_with_timing)
+            if tracing.enabled():
+                with tracing.server_span(
+                    record.method, endpoint, headers_in, record.request_id
+                ) as span:
+                    await self._handle(scope, receive, send_with_timing)
+                    span.set_attribute("http.response.status_code", status)
+            else:
+                await self._handle(scope, receive, send_with_timing)
         finally:
+            latency = time.perf_counter() - started
             self.metrics.requests.labels(endpoint=endpoint, status=str(status)).inc()
-            self.metrics.request_latency.labels(endpoint=endpoint).observe(
-                time.perf_counter() - started
-            )
+            self.metrics.request_latency.labels(endpoint=endpoint).observe(latency)
+            current_request.reset(token)
+            level = logging.DEBUG if endpoint in self.quiet_paths else logging.INFO
+            if request_log.isEnabledFor(level):
+                fields = record.fields(status, latency, with_texts=self.log_texts)
+                request_log.log(level, "request", extra={"fields": fields})
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = _content_length(scope)
+        if length is not None and length > self.max_body_bytes:
+            await _too_large(self.max_body_bytes)(scope, receive, send)
+            return
+        if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            receive = self._limited(receive)
+        await self.app(scope, receive, send)
 
     def _limited(self, receive: Receive) -> Receive:
         """A chunked body (no Content-Length) is counted as it arrives."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from tokenizers import Tokenizer
 
 from contract import EncodedPair, encode_pair, encode_pairs
+from service import tracing
 from service.batcher import DynamicBatcher
 from service.cache import CachedScore, ScoreCache, cache_key
 from service.metrics import Metrics
@@ -121,7 +122,8 @@ class Moderator:
             deadline = time.monotonic() + self.timeout_s
         scheme = self.encoder.scheme
         keys = [cache_key(self.model_id, scheme, prompt, response) for prompt, response in pairs]
-        cached = await self.cache.get_many(keys)
+        with tracing.span("moderation.cache_get", pairs=len(keys)):
+            cached = await self.cache.get_many(keys)
         results: list[ModerationResult | None] = [
             None
             if hit is None
@@ -130,9 +132,15 @@ class Moderator:
         ]
         todo = [n for n, hit in enumerate(cached) if hit is None]
         if todo:
-            items = await self.encoder.encode([pairs[n] for n in todo])
+            with tracing.span("moderation.tokenize", pairs=len(todo)):
+                items = await self.encoder.encode([pairs[n] for n in todo])
             flat = [seq for item in items for seq in item.sequences]
-            scores = await self.batcher.submit(flat, deadline=deadline)
+            if tracing.enabled():
+                submitted = time.time_ns()
+                scores = await self.batcher.submit(flat, deadline=deadline)
+                tracing.batch_spans(flat, submitted, time.time_ns())
+            else:
+                scores = await self.batcher.submit(flat, deadline=deadline)
             fills: list[tuple[str, CachedScore]] = []
             start = 0
             for n, item in zip(todo, items, strict=True):
@@ -146,5 +154,6 @@ class Moderator:
                 fills.append((keys[n], CachedScore(score, item.truncated, windows)))
                 if self._metrics is not None:
                     self._metrics.windows.observe(windows)
-            await self.cache.set_many(fills)
+            with tracing.span("moderation.cache_set", pairs=len(fills)):
+                await self.cache.set_many(fills)
         return [r for r in results if r is not None]

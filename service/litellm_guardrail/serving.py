@@ -12,12 +12,24 @@ from starlette.responses import Response
 
 from service.errors import InvalidInputError
 from service.litellm_guardrail.protocol import GuardrailRequest
+from service.logs import current_request
 from service.scoring import Moderator
+from service.verdicts import Verdicts
 
 
 class GuardrailServing:
-    def __init__(self, moderator: Moderator, *, max_text_chars: int, max_items: int) -> None:
+    def __init__(
+        self,
+        moderator: Moderator,
+        *,
+        max_text_chars: int,
+        max_items: int,
+        verdicts: Verdicts | None = None,
+    ) -> None:
         self.moderator = moderator
+        self.verdicts = verdicts or Verdicts(
+            moderator.model_id, None, shadow=False, log_texts=False
+        )
         self.max_text_chars = max_text_chars
         self.max_items = max_items
 
@@ -50,10 +62,15 @@ class GuardrailServing:
         return [t for t in texts if t.strip()]
 
     async def check(self, request: GuardrailRequest) -> Response:
+        record = current_request.get()
+        if record is not None:  # LiteLLM's ids join its logs to ours
+            record.litellm_call_id = request.litellm_call_id
+            record.litellm_trace_id = request.litellm_trace_id
         threshold = self._threshold(request)
         texts = self._texts(request)
         results = await self.moderator.moderate([(t, None) for t in texts])
-        flagged = [r.score for r in results if r.score >= threshold]
+        flags = self.verdicts.judge(results, threshold, texts)
+        flagged = [r.score for r, f in zip(results, flags, strict=True) if f]
         if not flagged:
             body: dict[str, object] = {"action": "NONE"}
         else:

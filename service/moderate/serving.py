@@ -10,11 +10,22 @@ from starlette.responses import Response
 from service.errors import InvalidInputError
 from service.moderate.protocol import BatchModerateRequest, ModerateRequest
 from service.scoring import ModerationResult, Moderator
+from service.verdicts import Verdicts
 
 
 class ModerationServing:
-    def __init__(self, moderator: Moderator, *, max_text_chars: int, max_batch_items: int) -> None:
+    def __init__(
+        self,
+        moderator: Moderator,
+        *,
+        max_text_chars: int,
+        max_batch_items: int,
+        verdicts: Verdicts | None = None,
+    ) -> None:
         self.moderator = moderator
+        self.verdicts = verdicts or Verdicts(
+            moderator.model_id, None, shadow=False, log_texts=False
+        )
         self.max_text_chars = max_text_chars
         self.max_batch_items = max_batch_items
 
@@ -28,9 +39,16 @@ class ModerationServing:
                     code="too_large",
                 )
 
-    def _body(self, result: ModerationResult) -> dict[str, object]:
+    def _bodies(
+        self, results: list[ModerationResult], items: Sequence[ModerateRequest]
+    ) -> list[dict[str, object]]:
+        texts = [t for i in items for t in (i.prompt, i.response) if t is not None]
+        flags = self.verdicts.judge(results, self.moderator.threshold, texts)
+        return [self._body(r, f) for r, f in zip(results, flags, strict=True)]
+
+    def _body(self, result: ModerationResult, harmful: bool) -> dict[str, object]:
         return {
-            "harmful": result.harmful,
+            "harmful": harmful,
             "score": result.score,
             "threshold": self.moderator.threshold,
             "model": self.moderator.model_id,
@@ -42,7 +60,7 @@ class ModerationServing:
     async def moderate(self, request: ModerateRequest) -> Response:
         self._check_size(request, "")
         (result,) = await self.moderator.moderate([(request.prompt, request.response)])
-        return _json(self._body(result))
+        return _json(self._bodies([result], [request])[0])
 
     async def moderate_batch(self, request: BatchModerateRequest) -> Response:
         items: Sequence[ModerateRequest] = request.items
@@ -55,7 +73,7 @@ class ModerationServing:
         for n, item in enumerate(items):
             self._check_size(item, f"items.{n}.")
         results = await self.moderator.moderate([(i.prompt, i.response) for i in items])
-        return _json({"results": [self._body(r) for r in results]})
+        return _json({"results": self._bodies(results, items)})
 
 
 def _json(body: object) -> Response:

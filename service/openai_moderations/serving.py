@@ -15,11 +15,22 @@ from service.openai_moderations.protocol import (
     TextInput,
 )
 from service.scoring import Moderator
+from service.verdicts import Verdicts
 
 
 class OpenAIModerationServing:
-    def __init__(self, moderator: Moderator, *, max_text_chars: int, max_items: int) -> None:
+    def __init__(
+        self,
+        moderator: Moderator,
+        *,
+        max_text_chars: int,
+        max_items: int,
+        verdicts: Verdicts | None = None,
+    ) -> None:
         self.moderator = moderator
+        self.verdicts = verdicts or Verdicts(
+            moderator.model_id, None, shadow=False, log_texts=False
+        )
         self.max_text_chars = max_text_chars
         self.max_items = max_items
 
@@ -55,12 +66,14 @@ class OpenAIModerationServing:
         texts = self._texts(request)
         # Empty text has nothing to judge; it is not sent to the model.
         to_score = [t for t in texts if t.strip()]
-        scored = iter(await self.moderator.moderate([(t, None) for t in to_score]))
+        scored_results = await self.moderator.moderate([(t, None) for t in to_score])
+        flags = self.verdicts.judge(scored_results, self.moderator.threshold, to_score)
+        scored = zip(scored_results, flags, strict=True)
         results = []
         for text in texts:
             if text.strip():
-                result = next(scored)
-                score, flagged = result.score, result.harmful
+                result, flagged = next(scored)
+                score = result.score
             else:
                 score, flagged = 0.0, False
             results.append(

@@ -1,0 +1,41 @@
+"""`python -m service --help` and the install metadata a new user meets first."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import version
+
+from packaging.requirements import Requirement
+
+from service.config import Settings
+from tests.processes import REPO_ROOT
+
+
+def test_help_lists_every_setting() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "service", "--help"],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    for name in Settings.model_fields:
+        assert f"MODERATION_{name.upper()}=" in out, name
+    assert "MODERATION_OVERLOAD_STATUS=429  (429 | 503)" in out
+
+
+def _requirement(name: str) -> Requirement:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    return next(Requirement(r) for r in project["dependencies"] if Requirement(r).name == name)
+
+
+def test_fastapi_is_bounded_to_versions_the_json_route_was_tested_on() -> None:
+    # service/json_route.py reads FastAPI's Dependant internals; a release past the bound must
+    # pass tests/service/test_json_route.py before the bound is raised.
+    fastapi = _requirement("fastapi")
+    assert any(spec.operator in ("<", "<=", "~=", "==") for spec in fastapi.specifier)
+    assert fastapi.specifier.contains(version("fastapi"))
+
+
+def test_the_console_script_runs_the_server() -> None:
+    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["moderation-service"] == "service.__main__:main"
