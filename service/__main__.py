@@ -63,30 +63,17 @@ def main(argv: list[str] | None = None) -> int:
 
     # The tokenizer's own thread pool would compete with ONNX Runtime for the same cores.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import uvicorn
-
     from contract import ArtifactError, load_artifact
     from service import tracing
     from service.app import create_app
+    from service.server import serve
 
     try:
         load_artifact(settings.artifact_dir)
     except ArtifactError as exc:
         print(f"Cannot serve {settings.artifact_dir}: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        workers=1,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level,
-        access_log=False,
-        # uvicorn's own config would give its loggers plain-text handlers; without it they
-        # propagate to the root handler, so every line is in MODERATION_LOG_FORMAT.
-        log_config=None,
-    )
+    serve(create_app(settings), settings)
     tracing.shutdown()  # flushes spans still buffered
     return 0
 

@@ -16,6 +16,7 @@ from tokenizers import Tokenizer
 
 from contract import EncodedPair, load_artifact, prepare_tokenizer
 from service import tracing
+from service.admission import Admission
 from service.auth import OPS_PATHS, ApiKeyMiddleware, ApiKeys
 from service.batcher import BatcherConfig, DynamicBatcher
 from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
@@ -25,6 +26,7 @@ from service.encode_queue import EncodeQueue
 from service.engine import cuda_available, start_sessions
 from service.errors import install_error_handlers
 from service.health.router import router as health_router
+from service.json_route import BodyLimits
 from service.litellm_guardrail.router import router as guardrail_router
 from service.litellm_guardrail.serving import GuardrailServing
 from service.metrics import Metrics
@@ -98,6 +100,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
             max_wait_s=settings.max_wait_ms / 1000.0,
             max_queue=settings.max_queue,
             strategy=settings.batching,
+            max_age_s=settings.max_queue_age_ms / 1000.0,
         ),
         key=sequence_key,
         observer=metrics,
@@ -115,11 +118,20 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     moderator = Moderator(
         model_id=manifest.model_id,
         threshold=threshold,
-        encoder=EncodeQueue(encoder, executor, metrics),
+        # A call longer than this needs windows: it is tokenised apart (encode_queue.py).
+        encoder=EncodeQueue(encoder, executor, metrics, long_chars=16 * manifest.max_length),
         batcher=batcher,
         cache=cache,
         timeout_s=settings.request_timeout_ms / 1000.0,
         metrics=metrics,
+        admission=Admission(
+            batcher,
+            max_length=manifest.max_length,
+            max_windows_per_text=settings.max_windows,
+            max_request_windows=settings.max_request_windows,
+            max_queue=settings.max_queue,
+            metrics=metrics,
+        ),
     )
     return ServiceState(
         settings=settings,
@@ -194,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.batcher.close()
             await state.cache.close()
             state.tokenize_executor.shutdown(wait=False)
+            state.moderator.encoder.close()
 
     app = FastAPI(
         title="HarmAug moderation service",
@@ -204,6 +217,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.metrics = metrics
     app.state.settings = settings
+    app.state.body_limits = BodyLimits(
+        max_items=settings.max_batch_items, max_json_values=settings.max_json_values
+    )
     install_error_handlers(app)
     app.include_router(moderate_router)
     app.include_router(openai_router)

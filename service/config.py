@@ -55,6 +55,25 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=256, ge=1)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
+    # Reliability under abuse (issue 17; service/README.md, "Reliability"). A body with more
+    # JSON values than `max_json_values` is refused before it is parsed; a request whose texts
+    # need more than `max_request_windows` model windows (estimated from characters before
+    # tokenising, counted after) is refused with 413; an item waiting longer than
+    # `max_queue_age_ms` is scored next whatever its request (the fair scheduler's guard).
+    max_json_values: int = Field(default=16_384, ge=64)
+    max_request_windows: int = Field(default=64, ge=1)
+    max_queue_age_ms: float = Field(default=2500.0, ge=0)
+    # Shutdown: on SIGTERM /readyz answers 503 for `shutdown_drain_seconds` while requests are
+    # still served (so load balancers stop sending), then the listener closes and in-flight
+    # requests get what is left of `shutdown_timeout_seconds` (counted from the signal).
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0)
+    shutdown_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Slow or hostile clients: a request's headers must arrive within `header_timeout_seconds`
+    # and hold at most `max_header_bytes`; a body may pause at most `body_timeout_seconds`.
+    max_header_bytes: int = Field(default=65_536, ge=1024)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
+
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # None = the manifest's
 
     # Text longer than the model's window (service/windows.py): score overlapping windows and

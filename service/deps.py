@@ -33,6 +33,7 @@ class ServiceState:
     metrics: Metrics
     tokenize_executor: ThreadPoolExecutor
     ready: bool = False
+    draining: bool = False  # SIGTERM received: still serving, but /readyz answers 503
 
 
 # Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a thread

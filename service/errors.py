@@ -16,6 +16,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from service.batcher import (
@@ -66,6 +67,12 @@ def error_response(
     )
 
 
+# A reason is a sentence; a longer one is pydantic echoing something the client sent.
+_MAX_REASON_CHARS = 200
+# Not an HTTP status a client ever sees: nginx's "client closed request", for the metrics.
+CLIENT_CLOSED_STATUS = 499
+
+
 def _field(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc if p != "body"]
     return ".".join(parts) if parts else "body"
@@ -77,7 +84,7 @@ def _reason(error: dict[str, Any]) -> str:
         return "unknown field"
     if kind == "missing":
         return "field required"
-    return str(error.get("msg", "invalid value"))
+    return str(error.get("msg", "invalid value"))[:_MAX_REASON_CHARS]
 
 
 def validation_error_response(exc: RequestValidationError, *, status: int = 422) -> Response:
@@ -93,9 +100,15 @@ def validation_error_response(exc: RequestValidationError, *, status: int = 422)
         )
     details = [{"field": _field(e.get("loc", ())), "reason": _reason(e)} for e in errors]
     message = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
-    return error_response(
+    # The route keeps only the first errors of a hostile body (json_route.MAX_ERRORS).
+    total = getattr(exc, "total", len(details))
+    if total > len(details):
+        message += f" (and {total - len(details)} more errors)"
+    response = error_response(
         status, message=message, type_="invalid_request_error", code="invalid", details=details
     )
+    response.headers["x-error-count"] = str(total)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -148,6 +161,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _client_disconnect(request: Request, exc: Exception) -> Response:
+    # The client left (mid-body, or while its request waited): nothing to answer and nothing
+    # went wrong here. The response is never sent; its status is what the metrics count.
+    log.debug("client disconnected: %s %s", request.method, request.url.path)
+    return Response(status_code=CLIENT_CLOSED_STATUS)
+
+
 async def _internal_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     code = "inference_failed" if isinstance(exc, InferenceError) else "internal"
@@ -159,5 +179,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInputError, _invalid_input)
     app.add_exception_handler(BatcherError, _overloaded)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnect)
     app.add_exception_handler(InferenceError, _internal_error)
     app.add_exception_handler(Exception, _internal_error)

@@ -22,6 +22,9 @@ _LATENCY_BUCKETS = (
 )  # fmt: skip
 _SIZE_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256)
 _TOKEN_BUCKETS = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
+# `queue_full` and `deadline` from the batcher; `estimated_wait` and `too_costly` from admission
+# control (service/admission.py), before any work is queued.
+RejectReason = Literal["queue_full", "deadline", "estimated_wait", "too_costly"]
 _RATIO_BUCKETS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
 
 
@@ -91,7 +94,7 @@ class Metrics:
             "moderation_model_info", "The served model (value is always 1)",
             ["name", "version", "threshold"], registry=r,
         )  # fmt: skip
-        for reason in ("queue_full", "deadline"):
+        for reason in ("queue_full", "deadline", "estimated_wait", "too_costly"):
             self.rejected_total.labels(reason=reason)
 
     def set_model(self, name: str, version: str, threshold: float) -> None:
@@ -115,7 +118,7 @@ class Metrics:
         for wait in queue_waits:
             self.queue_wait.observe(wait)
 
-    def rejected(self, reason: Literal["queue_full", "deadline"]) -> None:
+    def rejected(self, reason: RejectReason) -> None:
         self.rejected_total.labels(reason=reason).inc()
 
     def queue_depth(self, depth: int) -> None:

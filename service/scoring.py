@@ -24,6 +24,7 @@ from service.cache import CachedScore, ScoreCache, cache_key
 from service.metrics import Metrics
 
 if TYPE_CHECKING:
+    from service.admission import Admission
     from service.encode_queue import EncodeQueue
 
 Pair = tuple[str, str | None]
@@ -90,6 +91,7 @@ class Moderator:
         cache: ScoreCache,
         timeout_s: float,
         metrics: Metrics | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.model_id = model_id
         self.threshold = threshold
@@ -98,6 +100,7 @@ class Moderator:
         self.cache = cache
         self.timeout_s = timeout_s
         self._metrics = metrics
+        self.admission = admission
 
     def result(
         self, score: float, *, truncated: bool, cached: bool, windows: int = 1
@@ -131,10 +134,15 @@ class Moderator:
             for hit in cached
         ]
         todo = [n for n, hit in enumerate(cached) if hit is None]
+        if todo and self.admission is not None:
+            # Before any tokenising or queueing: a refusal here costs microseconds.
+            self.admission.before_tokenising([pairs[n] for n in todo], deadline)
         if todo:
             with tracing.span("moderation.tokenize", pairs=len(todo)):
                 items = await self.encoder.encode([pairs[n] for n in todo])
             flat = [seq for item in items for seq in item.sequences]
+            if self.admission is not None:
+                self.admission.check_windows(len(flat))
             if tracing.enabled():
                 submitted = time.time_ns()
                 scores = await self.batcher.submit(flat, deadline=deadline)

@@ -22,9 +22,12 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(state: Annotated[ServiceState | None, Depends(get_state_or_none)]) -> Response:
-    """200 once the artifact is loaded and warmed up; 503 before that and while stopping."""
+    """200 once the artifact is loaded and warmed up; 503 before that and while stopping
+    (from SIGTERM on: requests are still served while load balancers take the hint)."""
     if state is None or not state.ready:
         return JSONResponse({"status": "not ready"}, status_code=503)
+    if state.draining:
+        return JSONResponse({"status": "draining"}, status_code=503)
     return JSONResponse({"status": "ready", "model": state.moderator.model_id})
 
 

@@ -6,11 +6,11 @@ and a guardrail that refused them would block all traffic after a LiteLLM upgrad
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.moderate.protocol import UnicodeText
+from service.moderate.protocol import MaxItems, UnicodeText
 
 
 class GuardrailRequest(BaseModel):
@@ -19,7 +19,9 @@ class GuardrailRequest(BaseModel):
     input_type: Literal["request", "response"] = Field(
         description="`request`: texts of the user's call (pre_call); `response`: the LLM's output"
     )
-    texts: list[UnicodeText] | None = Field(default=None, description="The texts to check")
+    texts: Annotated[list[UnicodeText], MaxItems] | None = Field(
+        default=None, description="The texts to check"
+    )
     images: list[str] | None = Field(default=None, description="Not scored (text-only model)")
     structured_messages: list[Any] | None = None
     tools: list[Any] | None = None

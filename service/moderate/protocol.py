@@ -1,13 +1,16 @@
 """Request and response bodies of `/moderate` and `/moderate/batch`.
 
-Size limits depend on settings, so `serving` checks them; the schema checks types and shape.
+Size limits depend on settings, so `serving` checks them; the schema checks types and shape,
+and list lengths: the configured item limit comes as validation context (`max_items`, see
+`json_route.BodyLimits`), so an overlong list is refused before any item is validated.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 
 def unicode_text(text: str) -> str:
@@ -20,6 +23,22 @@ def unicode_text(text: str) -> str:
 
 
 UnicodeText = Annotated[str, AfterValidator(unicode_text)]
+
+
+def at_most_max_items(value: object, info: ValidationInfo) -> object:
+    """Refuse a list longer than the context's `max_items` before its items are validated
+    (validating 2M bad items built 2M errors; the length alone decides)."""
+    limit = (info.context or {}).get("max_items")
+    if isinstance(value, list) and limit is not None and len(value) > limit:
+        raise PydanticCustomError(
+            "too_long",
+            "{length} items; the limit is {limit} (MODERATION_MAX_BATCH_ITEMS)",
+            {"length": len(value), "limit": limit},
+        )
+    return value
+
+
+MaxItems = BeforeValidator(at_most_max_items)
 
 
 class ModerateRequest(BaseModel):
@@ -49,7 +68,7 @@ class ModerateResponse(BaseModel):
 class BatchModerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    items: list[ModerateRequest] = Field(
+    items: Annotated[list[ModerateRequest], MaxItems] = Field(
         min_length=1, description="1 to MODERATION_MAX_BATCH_ITEMS pairs, scored in order."
     )
 

@@ -9,7 +9,7 @@ score them; the SDK's typed objects keep unknown categories as attributes
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from service.moderate.protocol import UnicodeText
+from service.moderate.protocol import MaxItems, UnicodeText
 
 HARMFUL_CATEGORY = "harmful"
 
@@ -43,7 +43,7 @@ class ImageUrlInput(BaseModel):
 class ModerationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input: UnicodeText | list[UnicodeText | TextInput | ImageUrlInput] = Field(
+    input: UnicodeText | Annotated[list[UnicodeText | TextInput | ImageUrlInput], MaxItems] = Field(
         description="A text, or a list of texts (or OpenAI's `{type: text}` objects) to classify."
     )
     model: str | None = Field(
@@ -58,7 +58,7 @@ class ModerationRequest(BaseModel):
         try:
             return handler(value)
         except ValidationError as exc:
-            specific = [e["msg"] for e in exc.errors() if e["type"] == "value_error"]
+            specific = [e["msg"] for e in exc.errors() if e["type"] in ("value_error", "too_long")]
             raise ValueError(
                 specific[0].removeprefix("Value error, ")
                 if specific
