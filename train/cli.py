@@ -1,4 +1,4 @@
-"""`python -m train <data|teacher|distill|export|evaluate|all|card|augment>`.
+"""`python -m train <data|teacher|distill|export|evaluate|all|experiment|card|augment>`.
 
 Every subcommand takes `--config` (YAML, see train/configs/), `--data-dir` ($DATA_DIR, default
 ../shared/datasets) and `--work-dir` (overrides the config's, default runs/reference).
@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="eval sets (default: the config's evaluate.sets)")  # fmt: skip
     p = sub.add_parser("all", help="data -> teacher -> distill -> export -> evaluate -> card")
     _common(p)
+    p = sub.add_parser("experiment", help="arms x seeds on the dev suite, with a report")
+    _common(p)
+    p.add_argument("--arms", default=None,
+                   help="comma-separated arm names (default: every arm in the config)")  # fmt: skip
+    p.add_argument("--seeds", type=int, default=None,
+                   help="use the config's first N seeds (default: all of them)")  # fmt: skip
+    p.add_argument("--report-only", action="store_true",
+                   help="only rewrite the report from the runs already done")  # fmt: skip
     p = sub.add_parser("card", help="rewrite MODEL_CARD.md from the run's saved reports")
     _common(p)
     p = sub.add_parser("augment", help="HarmAug augmentation (train.augment)")

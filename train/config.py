@@ -66,6 +66,8 @@ class PipelineConfig:
     export: ExportConfig = field(default_factory=ExportConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     card_notes: str = ""  # what was tried and why, copied into MODEL_CARD.md
+    # `python -m train experiment`: arms and seeds (see train.stages.experiment)
+    experiment: dict[str, Any] = field(default_factory=dict)
 
 
 def _build(cls: type[T], raw: dict[str, Any], where: str) -> T:

@@ -1,9 +1,11 @@
 """The HarmAug distillation loss.
 
-Per row: 0.5 x (cross-entropy on the hard label + KL(teacher || student)) where the teacher's
-soft label [1-p, p] exists; plain cross-entropy where it does not; and, for augmented rows with
-no hard label, the KL term alone (the teacher is the only supervision, so it gets full weight
-rather than half). Rows with neither are rejected before training.
+Per row, with a human (or judge) label: 0.5 x (cross-entropy on the label + the distillation
+term) where the teacher scored the row, plain cross-entropy where it did not. Without a human
+label the distillation term alone: such a row never receives cross-entropy, so a teacher's
+thresholded guess never becomes a hard target. The distillation term is Hinton's: KL(teacher ||
+student) between both distributions softened by `temperature`, times temperature^2 so that its
+gradients keep their scale. Rows with neither a label nor a score are rejected.
 """
 
 from __future__ import annotations
@@ -15,23 +17,34 @@ NO_LABEL = -1
 _EPS = 1e-6
 
 
+def soften(p: torch.Tensor, temperature: float) -> torch.Tensor:
+    """P(harmful) with its logit divided by `temperature`."""
+    p = p.clamp(_EPS, 1 - _EPS)
+    return torch.sigmoid(torch.log(p / (1 - p)) / temperature)
+
+
 def distillation_loss(
-    logits: torch.Tensor, labels: torch.Tensor, teacher_p: torch.Tensor
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    teacher_p: torch.Tensor,
+    temperature: float = 1.0,
 ) -> torch.Tensor:
     """Mean loss over the batch.
 
     logits: (B, 2); labels: (B,) long with NO_LABEL where unknown; teacher_p: (B,) float
     P(harmful) with NaN where the teacher did not score the row.
     """
-    log_probs = F.log_softmax(logits.float(), dim=-1)
+    logits = logits.float()
+    log_probs = F.log_softmax(logits, dim=-1)
     has_label = labels != NO_LABEL
     has_teacher = ~torch.isnan(teacher_p)
     if bool((~has_label & ~has_teacher).any()):
         raise ValueError("a row has neither a hard label nor a teacher score")
     ce = F.nll_loss(log_probs, labels.clamp(min=0), reduction="none")
-    p = teacher_p.nan_to_num(0.5).clamp(_EPS, 1 - _EPS)
+    p = soften(teacher_p.nan_to_num(0.5), temperature)
     target = torch.stack([1 - p, p], dim=-1)
-    kl = (target * (target.log() - log_probs)).sum(dim=-1)
+    soft_log_probs = F.log_softmax(logits / temperature, dim=-1)
+    kl = (target * (target.log() - soft_log_probs)).sum(dim=-1) * temperature**2
     per_row = torch.where(
         has_label & has_teacher,
         0.5 * (ce + kl),

@@ -101,6 +101,22 @@ def _teacher_name(cfg: PipelineConfig, spec: str) -> str:
     )
 
 
+def run_experiment_command(args: argparse.Namespace, cfg: PipelineConfig, data_dir: Path) -> None:
+    from train.stages import experiment
+
+    exp = experiment.load_experiment_config(cfg.experiment)
+    arms = args.arms.split(",") if args.arms else list(exp.arms)
+    for arm in arms:
+        exp.arm(arm)
+    seeds = exp.seeds[: args.seeds] if args.seeds else exp.seeds
+    if args.report_only:
+        experiment.summarize(WorkPaths(Path(cfg.work_dir)), exp, arms, seeds)
+        return
+    data.run(cfg, data_dir)
+    teacher.run(cfg)
+    experiment.run_experiment(cfg, exp, data_dir, arms, seeds)
+
+
 def dispatch(command: str, args: argparse.Namespace, cfg: PipelineConfig, data_dir: Path) -> int:
     paths = WorkPaths(Path(cfg.work_dir))
     if command == "data":
@@ -120,6 +136,8 @@ def dispatch(command: str, args: argparse.Namespace, cfg: PipelineConfig, data_d
                      with_latency=not args.no_latency)  # fmt: skip
     elif command == "all":
         run_all(cfg, data_dir, args.config)
+    elif command == "experiment":
+        run_experiment_command(args, cfg, data_dir)
     elif command == "card":
         rewrite_card(cfg)
     return 0

@@ -49,6 +49,9 @@ class FitConfig:
     eval_batch_size: int = 64
     freeze_layers: int = 0  # freeze the embeddings and the first N encoder layers (cheaper steps)
     max_val_rows: int | None = None  # stratified validation subsample (None: all)
+    temperature: float = 1.0  # distillation temperature (train.loss)
+    # Share of draws for rows without a human label (None: their natural share of the rows).
+    unlabelled_share: float | None = None
 
 
 @dataclass
@@ -74,12 +77,6 @@ def freeze_lower_layers(model: torch.nn.Module, layers: int) -> None:
     for layer in base.encoder.layer[:layers]:
         for param in layer.parameters():
             param.requires_grad = False
-
-
-def _balance_class(record: Record) -> int:
-    if record.label is not None:
-        return record.label
-    return int((record.teacher_score or 0.0) >= 0.5)
 
 
 def validate(clf: Classifier, val: list[Record], batch_size: int) -> dict[str, float]:
@@ -111,6 +108,8 @@ def fit(
             summary,
         )
     val_rows = [r for r in val_rows if r.label is not None]
+    if not use_teacher_scores:
+        train_rows = [r for r in train_rows if r.label is not None]
     if cfg.max_val_rows and cfg.max_val_rows < len(val_rows):
         _, val_rows = stratified_split(val_rows, cfg.max_val_rows / len(val_rows), cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -128,10 +127,11 @@ def fit(
         dtype=torch.float32,
     )
     weights = sampling_weights(
-        [_balance_class(r) for r in train_rows],
+        [r.label for r in train_rows],
         [r.source for r in train_rows],
         cfg.harmful_share,
         cfg.source_weights,
+        cfg.unlabelled_share,
     )
     samples = cfg.samples_per_epoch or len(train_rows)
     steps_per_epoch = math.ceil(samples / cfg.batch_size)
@@ -191,7 +191,9 @@ def fit(
         for step in range(state["step"], len(batches)):
             idx = batches[step]
             inputs = clf.batch([encoded[i] for i in idx])
-            loss = distillation_loss(model(**inputs).logits, labels[idx], teacher[idx])
+            loss = distillation_loss(
+                model(**inputs).logits, labels[idx], teacher[idx], cfg.temperature
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -58,3 +58,23 @@ def test_gradients_flow() -> None:
         logits, torch.tensor([1, NO_LABEL, 0]), torch.tensor([0.7, 0.1, math.nan])
     ).backward()
     assert logits.grad is not None and bool(logits.grad.abs().sum() > 0)
+
+
+def test_temperature_softens_both_sides_and_scales_by_its_square() -> None:
+    t = 2.0
+    p = 0.9
+    got = distillation_loss(LOGITS[:1], torch.tensor([NO_LABEL]), torch.tensor([p]), t)
+    logit = math.log(p / (1 - p)) / t
+    soft_p = 1 / (1 + math.exp(-logit))
+    assert torch.allclose(got, _kl(soft_p, LOGITS[0] / t) * t**2, atol=1e-6)
+
+
+def test_an_unlabelled_row_never_receives_cross_entropy() -> None:
+    # Whatever the teacher says, a student that matches it exactly has zero loss on an
+    # unlabelled row: any cross-entropy on a thresholded pseudo-label would make it positive.
+    for p in (0.05, 0.45, 0.55, 0.97):
+        matched = torch.tensor([[0.0, math.log(p / (1 - p))]], requires_grad=True)
+        loss = distillation_loss(matched, torch.tensor([NO_LABEL]), torch.tensor([p]), 2.0)
+        loss.backward()
+        assert loss.item() == pytest.approx(0, abs=1e-5)
+        assert matched.grad is not None and float(matched.grad.abs().max()) < 1e-4

@@ -36,3 +36,22 @@ def test_batches_are_length_grouped_deterministic_and_shuffled() -> None:
     assert spread < 10  # vs ~120 for random batches
     firsts = [max(lengths[i] for i in b) for b in a[:20]]
     assert firsts != sorted(firsts)  # the epoch itself is not ordered by length
+
+
+def test_unlabelled_rows_get_a_fixed_share_outside_the_class_balancer() -> None:
+    labels: list[int | None] = [1] * 100 + [0] * 300 + [None] * 900 + [None] * 100
+    sources = ["seed"] * 400 + ["harmaug"] * 900 + ["transfer:chat"] * 100
+    weights = sampling_weights(labels, sources, 0.4, {}, unlabelled_share=0.3)
+    assert abs(sum(weights) - 1) < 1e-9
+    unl = sum(weights[400:])
+    assert abs(unl - 0.3) < 1e-9
+    assert abs(sum(weights[:100]) / (1 - unl) - 0.4) < 1e-9  # balance among labelled rows only
+    # sqrt(900) : sqrt(100) = 3 : 1, whatever the teacher thinks of the rows
+    assert abs(sum(weights[400:1300]) / sum(weights[1300:]) - 3.0) < 1e-9
+
+
+def test_unlabelled_rows_keep_their_natural_share_by_default() -> None:
+    labels: list[int | None] = [1] * 10 + [0] * 30 + [None] * 60
+    weights = sampling_weights(labels, ["s"] * 100, 0.5, {})
+    assert abs(sum(weights[40:]) - 0.6) < 1e-9
+    assert abs(sum(weights[:10]) - 0.2) < 1e-9

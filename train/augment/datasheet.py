@@ -86,7 +86,7 @@ def label_distribution(rows: Sequence[Record]) -> list[list[Any]]:
         ("all", list(rows)),
     ):
         scores = [r.teacher_score for r in chosen if r.teacher_score is not None]
-        harmful = sum(1 for r in chosen if r.label == 1)
+        harmful = sum(1 for s in scores if s >= 0.5)
         bins = Counter(min(int(s * 5), 4) for s in scores)
         out.append(
             [kind, len(chosen), harmful, harmful / max(len(chosen), 1),
@@ -117,7 +117,9 @@ def render_datasheet(
         for v in cfg.variants
     )
     by_variant = Counter(r.variant for r in rows)
-    harmful_by_variant = Counter(r.variant for r in rows if r.label == 1)
+    harmful_by_variant = Counter(
+        r.variant for r in rows if r.teacher_score is not None and r.teacher_score >= 0.5
+    )
     variant_rows = [
         [name, n, harmful_by_variant[name] / n]
         for name, n in sorted(by_variant.items(), key=lambda kv: str(kv[0]))
@@ -144,10 +146,11 @@ this file; every number below comes from that run's stored shards and labels).
 ## Files
 {file_lines}
 
-Row format (JSONL, gzip): `prompt`, `response` (null for prompt-only rows), `label` (the
-teacher's decision at 0.5), `teacher_score` (the teacher's P(harmful), the soft label used by
-`python -m train distill --augment`), `source` (`{cfg.source}`), `category` (null), `variant`
-(the prompt variant that produced the instruction).
+Row format (JSONL, gzip): `prompt`, `response` (null for prompt-only rows), `label` (null: no
+human labelled these rows; "harmful" counts below are teacher scores >= 0.5), `teacher_score`
+(the teacher's P(harmful), the only supervision `python -m train distill --augment` uses),
+`source` (`{cfg.source}`), `category` (null), `variant` (the prompt variant that produced the
+instruction).
 
 ## How it was made
 {how}

@@ -1,8 +1,9 @@
 """Stage 3: the teacher scores every instruction alone and every (instruction, response) pair.
 
 Each clean instruction becomes a prompt-only row; each one with a response also becomes a pair
-row. `teacher_score` is the teacher's P(harmful) for that row, kept soft for distillation;
-`label` is the teacher's hard decision at 0.5 (the paper labels synthetic data with the teacher).
+row. `teacher_score` is the teacher's P(harmful) for that row, the only supervision it gets
+(KL in distillation); `label` stays None: no human labelled the row, and a thresholded teacher
+score as a hard label would turn the teacher's mistakes into cross-entropy targets.
 """
 
 from __future__ import annotations
@@ -27,10 +28,6 @@ def default_teacher_spec(pipeline_config: Path | None, work_dir: Path | None = N
     return teacher_spec(cfg, WorkPaths(Path(work_dir or cfg.work_dir)), None)
 
 
-def hard_label(score: float) -> int:
-    return int(score >= 0.5)
-
-
 def label_instructions(
     teacher: Teacher,
     instructions: Sequence[Instruction],
@@ -42,13 +39,11 @@ def label_instructions(
     answered = [ins for ins in instructions if responses.get(ins.id)]
     pair_scores = teacher.score([(ins.text, responses[ins.id]) for ins in answered])
     rows = [
-        Record(ins.text, None, hard_label(s), source, teacher_score=s, variant=ins.variant)
+        Record(ins.text, None, None, source, teacher_score=s, variant=ins.variant)
         for ins, s in zip(instructions, prompt_scores, strict=True)
     ]
     rows += [
-        Record(
-            ins.text, responses[ins.id], hard_label(s), source, teacher_score=s, variant=ins.variant
-        )
+        Record(ins.text, responses[ins.id], None, source, teacher_score=s, variant=ins.variant)
         for ins, s in zip(answered, pair_scores, strict=True)
     ]
     return rows

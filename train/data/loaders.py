@@ -61,18 +61,25 @@ def load_advbench(path: Path) -> list[Record]:
 
 
 def load_donotanswer(folder: Path) -> list[Record]:
+    """Label 1 = "should not be answered" (the set's own meaning); `category` is the risk area
+    and `variant` the comma-joined intent codes, which `train.data.donotanswer` maps to policy
+    labels."""
     records = []
     for file in sorted(folder.glob("*.jsonl")):
         with file.open(encoding="utf-8") as fh:
             for line in fh:
                 if line.strip():
                     row = json.loads(line)
-                    records.append(Record(row["prompt"].strip(), None, 1, "donotanswer", file.stem))
+                    intents = ",".join(row.get("intents") or []) or None
+                    prompt = row["prompt"].strip()
+                    area = file.stem
+                    records.append(Record(prompt, None, 1, "donotanswer", area, variant=intents))
     return records
 
 
 def load_jailbreakbench(folder: Path) -> list[Record]:
-    """Attack prompts with target responses; label = the JailbreakBench judge's `jailbroken`.
+    """Attack prompts with target responses; label = the JailbreakBench judge's `jailbroken`;
+    `variant` = the attack method (PAIR, GCG, ...).
 
     Entries without a prompt or response (attacks that produced nothing) are skipped.
     """
@@ -89,6 +96,7 @@ def load_jailbreakbench(folder: Path) -> list[Record]:
                     label=int(bool(item["jailbroken"])),
                     source="jailbreakbench",
                     category=item.get("category"),
+                    variant=file.parent.parent.name,  # the attack method
                 )
             )
     return records

@@ -17,12 +17,16 @@ import random
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from train.data.benign_alarming import benign_alarming_prompts
+from train.data.donotanswer import policy_label
 from train.data.loaders import load_evals, load_seeds
+from train.data.policy_templates import policy_rows
 from train.data.records import Record, normalise_text
+from train.data.transfer import SOURCE_PREFIX as TRANSFER_PREFIX
+from train.data.transfer import transfer_rows
 
 ALARMING_WORDS = re.compile(
     r"\b(kill\w*|shoot\w*|shot|attack\w*|bomb\w*|weapon\w*|guns?|drugs?|murder\w*|poison\w*|"
@@ -68,6 +72,16 @@ class MixConfig:
     # labelled harmful it teaches "sensitive topic = harmful".
     donotanswer_exclude: tuple[str, ...] = ()
     generated_benign: bool = False  # add `benign_alarming` template prompts (label 0)
+    # "dataset": every Do-Not-Answer prompt is harmful (its own meaning, "do not answer");
+    # "policy": only those harmful under the policies (`train.data.donotanswer`), the rest
+    # unlabelled (teacher score only).
+    donotanswer_labels: str = "dataset"
+    policy_templates: bool = False  # add `policy_templates` training rows (labelled)
+    transfer: dict[str, int] = field(default_factory=dict)  # unlabelled rows per transfer source
+    # Dev suite (`split_dev`): held out of training whatever the rest says.
+    dev_toxicchat_rows: int = 0  # a random slice of ToxicChat train (real user prompts)
+    dev_jailbreakbench_attack: str | None = None  # one attack method's pairs (response level)
+    dev_transfer_share: float = 0.0  # of each transfer source: student-teacher fidelity
 
 
 def alarming(text: str) -> bool:
@@ -85,16 +99,28 @@ def _tag_alarming(record: Record) -> Record:
     return record
 
 
+def _donotanswer(records: list[Record], cfg: MixConfig) -> list[Record]:
+    rows = [r for r in records if r.category not in cfg.donotanswer_exclude]
+    if cfg.donotanswer_labels == "dataset":
+        return rows
+    if cfg.donotanswer_labels != "policy":
+        raise ValueError(f"donotanswer_labels: {cfg.donotanswer_labels!r} (dataset|policy)")
+    return [
+        replace(r, label=policy_label(r.category or "", (r.variant or "").split(","))) for r in rows
+    ]
+
+
 def build_seed_mix(data_dir: Path, cfg: MixConfig) -> list[Record]:
     """All seed-derived rows, deduplicated, before decontamination and splitting."""
     rng = random.Random(cfg.seed)
     seeds = load_seeds(data_dir)
     rows: list[Record] = []
-    donotanswer = [r for r in seeds["donotanswer"] if r.category not in cfg.donotanswer_exclude]
+    donotanswer = _donotanswer(seeds["donotanswer"], cfg)
     harmful_prompts = seeds["advbench"] + donotanswer + seeds["jailbreakbench-goals"]
     rows += harmful_prompts
     for record in harmful_prompts:
-        if rng.random() < cfg.refusal_pairs_per_harmful_prompt:
+        # A refusal makes a pair safe only when the request is known to be harmful.
+        if record.label == 1 and rng.random() < cfg.refusal_pairs_per_harmful_prompt:
             rows.append(
                 replace(
                     record,
@@ -119,8 +145,48 @@ def build_seed_mix(data_dir: Path, cfg: MixConfig) -> list[Record]:
         rows += [record, replace(record, response=None)]
     if cfg.generated_benign:
         rows += benign_alarming_prompts(cfg.seed)
+    if cfg.policy_templates:
+        rows += policy_rows("train")
+    rows += transfer_rows(cfg.transfer, cfg.seed)
     rows = deduplicate(_tag_alarming(r) for r in rows)
     return _cap_per_source(rows, cfg.max_rows_per_source) if cfg.max_rows_per_source else rows
+
+
+def split_dev(rows: list[Record], cfg: MixConfig) -> tuple[list[Record], dict[str, list[Record]]]:
+    """Take the dev suite's held-out parts out of the mix: (the rest, dev sets by name).
+
+    `toxicchat`: a random slice of ToxicChat train (mostly benign real prompts; the decision
+    threshold is set on it). `jailbreakbench-<attack>`: every pair and prompt of one attack
+    method. `transfer`: a share of each unlabelled transfer source (student-teacher fidelity).
+    `policy-templates`: the held-out templates (never in the mix to begin with).
+    """
+    rng = random.Random(f"{cfg.seed}:dev")
+    dev: dict[str, list[Record]] = {}
+    if cfg.dev_toxicchat_rows:
+        toxicchat = [r for r in rows if r.source.startswith("toxicchat-train")]
+        rng.shuffle(toxicchat)
+        held = toxicchat[: cfg.dev_toxicchat_rows]
+        dev["toxicchat"] = held
+        held_ids = {id(r) for r in held}
+        rows = [r for r in rows if id(r) not in held_ids]
+    if cfg.dev_jailbreakbench_attack:
+        attack = cfg.dev_jailbreakbench_attack
+        pairs = [r for r in rows if r.source == "jailbreakbench" and r.variant == attack]
+        dev[f"jailbreakbench-{attack}"] = pairs
+        # its prompts are not trained on alone either
+        prompts = {normalise_text(r.prompt) for r in pairs}
+        pair_ids = {id(r) for r in pairs}
+        rows = [r for r in rows
+                if id(r) not in pair_ids and normalise_text(r.prompt) not in prompts]  # fmt: skip
+    if cfg.dev_transfer_share:
+        held = [r for r in rows if r.source.startswith(TRANSFER_PREFIX)
+                and rng.random() < cfg.dev_transfer_share]  # fmt: skip
+        dev["transfer"] = held
+        held_ids = {id(r) for r in held}
+        rows = [r for r in rows if id(r) not in held_ids]
+    if cfg.policy_templates:
+        dev["policy-templates"] = policy_rows("dev")
+    return rows, dev
 
 
 def _cap_per_source(records: list[Record], cap: int) -> list[Record]:

@@ -14,6 +14,7 @@ from train.config import PipelineConfig
 from train.data.mix import assert_no_eval_leakage, eval_prompt_keys
 from train.data.records import Record, read_records
 from train.stages.paths import WorkPaths
+from train.stages.teacher import score_augmentation
 from train.trainer import FitResult, fit
 
 
@@ -27,9 +28,14 @@ def expand_paths(patterns: list[str]) -> list[Path]:
     return found
 
 
-def load_augmentation(patterns: list[str], data_dir: Path) -> list[Record]:
+def load_augmentation(
+    patterns: list[str], data_dir: Path, cfg: PipelineConfig | None = None
+) -> list[Record]:
+    """The rows of every matching file; with `cfg`, rescored by that run's teacher first."""
     rows: list[Record] = []
     for path in expand_paths(patterns):
+        if cfg is not None:
+            path = score_augmentation(cfg, WorkPaths(Path(cfg.work_dir)), path)
         rows += read_records(path)
     usable = [r for r in rows if r.label is not None or r.teacher_score is not None]
     if len(usable) < len(rows):
@@ -47,7 +53,7 @@ def run(
     train, val = read_records(paths.scored_train), read_records(paths.scored_val)
     patterns = cfg.student.augment + list(augment or [])
     if patterns:
-        extra = load_augmentation(patterns, data_dir)
+        extra = load_augmentation(patterns, data_dir, cfg)
         print(f"[distill] + {len(extra)} augmentation rows from {len(patterns)} pattern(s)")
         train = train + extra
     return fit(train, val, paths.root / run_name, cfg.student.fit, use_teacher_scores=True)

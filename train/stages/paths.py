@@ -22,6 +22,14 @@ class WorkPaths:
     def data_stats(self) -> Path:
         return self.root / "data" / "stats.json"
 
+    def dev_set(self, name: str) -> Path:
+        return self.root / "data" / "dev" / f"{name}.jsonl.gz"
+
+    @property
+    def dev_sets(self) -> dict[str, Path]:
+        folder = self.root / "data" / "dev"
+        return {p.name.removesuffix(".jsonl.gz"): p for p in sorted(folder.glob("*.jsonl.gz"))}
+
     @property
     def teacher_run(self) -> Path:
         return self.root / "teacher"
@@ -41,6 +49,13 @@ class WorkPaths:
     @property
     def scored_val(self) -> Path:
         return self.root / "teacher_scores" / "val.jsonl.gz"
+
+    def scored_dev(self, name: str) -> Path:
+        return self.root / "teacher_scores" / "dev" / f"{name}.jsonl.gz"
+
+    def scored_augment(self, source: Path) -> Path:
+        name = source.name.removesuffix(".gz").removesuffix(".jsonl")
+        return self.root / "teacher_scores" / "augment" / f"{name}.jsonl.gz"
 
     @property
     def student_run(self) -> Path:

@@ -23,6 +23,7 @@ from train.trainer import SUMMARY_FILE, fit
 
 def train_reference_teacher(cfg: PipelineConfig, paths: WorkPaths) -> Path:
     train, val = read_records(paths.train), read_records(paths.val)
+    train = [r for r in train if r.label is not None]  # the teacher learns human labels only
     limit = cfg.teacher.train_rows
     if limit and limit < len(train):
         _, train = stratified_split(train, limit / len(train), cfg.seed)
@@ -66,6 +67,29 @@ def score_split(rows: list[Record], spec: str, cfg: PipelineConfig, cache: Path)
     return [replace(r, teacher_score=s) for r, s in zip(rows, scores, strict=True)]
 
 
+def score_augmentation(cfg: PipelineConfig, paths: WorkPaths, source: Path) -> Path:
+    """An augmentation file rescored by this run's teacher, hard labels dropped (cached).
+
+    Generated rows have no human label: whatever label the file carries is an earlier
+    teacher's thresholded guess, so they learn from this teacher's soft score alone.
+    """
+    out = paths.scored_augment(source)
+    if out.is_file():
+        return out
+    rows = [replace(r, label=None) for r in read_records(source)]
+    write_records(out, score_split(rows, teacher_spec(cfg, paths, None), cfg, paths.cache))
+    print(f"[teacher] scored {len(rows)} augmentation rows of {source} -> {out}")
+    return out
+
+
+def score_dev_sets(cfg: PipelineConfig, paths: WorkPaths, spec: str) -> None:
+    """The dev sets with the teacher's scores (fidelity is measured on them)."""
+    for name, path in paths.dev_sets.items():
+        out = paths.scored_dev(name)
+        if not out.is_file():
+            write_records(out, score_split(read_records(path), spec, cfg, paths.cache))
+
+
 def run(cfg: PipelineConfig, *, spec: str | None = None, score: bool = True) -> str:
     paths = WorkPaths(Path(cfg.work_dir))
     if not (spec or cfg.teacher.spec):
@@ -87,4 +111,6 @@ def run(cfg: PipelineConfig, *, spec: str | None = None, score: bool = True) -> 
         write_records(paths.scored_val, read_records(paths.val))
         print(f"[teacher] scored {len(scored)} of {len(train)} training rows -> "
               f"{paths.scored_train}")  # fmt: skip
+    if score:
+        score_dev_sets(cfg, paths, chosen)
     return chosen

@@ -86,7 +86,7 @@ def test_rows_carry_teacher_scores_and_pairs(tiny_augment: dict[str, Any]) -> No
     pairs = [r for r in rows if r.response is not None]
     assert len(prompt_only) == len({r.prompt for r in rows})  # every instruction alone
     assert all(r.teacher_score is not None and 0.0 <= r.teacher_score <= 1.0 for r in rows)
-    assert all(r.label == int((r.teacher_score or 0) >= 0.5) for r in rows)
+    assert all(r.label is None for r in rows)  # no human label: the teacher's score only
     assert all(r.source == "harmaug" and r.variant == "paper" for r in rows)
     assert pairs and all(r.response for r in pairs)
     eda = read_records(tiny_augment["root"] / "work" / "eda.jsonl.gz")

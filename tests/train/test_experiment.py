@@ -1,0 +1,120 @@
+"""The experiment protocol on tiny models: 2 arms x 2 seeds through the CLI, then a resume."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.processes import REPO_ROOT
+from train.data.policy_templates import policy_rows
+from train.data.records import normalise_text, read_records
+from train.evaluation.compare import paired_bootstrap, safe_flagged, threshold_at_fpr
+from train.tiny import build_tiny_classifier
+
+pytestmark = pytest.mark.slow
+
+
+def _run(config: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "train", "experiment", "--config", str(config),
+         "--data-dir", str(data_dir)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("tiny-experiment")
+    teacher = build_tiny_classifier(root / "teacher-base", seed=1)
+    student = build_tiny_classifier(root / "student-base", seed=2)
+    config = {
+        "work_dir": str(root / "work"),
+        "data": {"max_rows_per_source": 8, "donotanswer_labels": "policy",
+                 "policy_templates": True, "transfer": {"chitchat": 10},
+                 "dev_toxicchat_rows": 6, "dev_jailbreakbench_attack": "PAIR",
+                 "dev_transfer_share": 0.6},
+        "teacher": {"score_with_onnx": False,
+                    "fit": {"base_model": str(teacher), "batch_size": 8, "epochs": 1,
+                            "samples_per_epoch": 32, "max_val_rows": 20}},
+        "student": {"fit": {"base_model": str(student), "batch_size": 8, "epochs": 1,
+                            "samples_per_epoch": 32, "temperature": 2.0,
+                            "unlabelled_share": 0.3}},
+        "experiment": {"seeds": [1, 2], "baseline": "no-templates", "bootstrap": 50,
+                       "eval_sets": ["oai", "xstest"], "eval_max_rows": 40,
+                       "arms": {"no-templates": {"exclude_sources": ["policy-templates"]},
+                                "all": {"description": "everything"}}},
+    }  # fmt: skip
+    path = root / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config))
+    first = _run(path, data_dir)
+    second = _run(path, data_dir)
+    return {"work": root / "work", "first": first.stdout, "second": second.stdout}
+
+
+def test_every_arm_and_seed_keeps_its_per_example_scores(experiment: dict[str, Any]) -> None:
+    for arm in ("no-templates", "all"):
+        for seed in (1, 2):
+            path = experiment["work"] / "experiment" / arm / f"seed-{seed}" / "scores.json.gz"
+            with gzip.open(path, "rt") as fh:
+                saved = json.load(fh)
+            sets = saved["sets"]
+            assert {"dev/val", "dev/toxicchat", "dev/policy-templates", "dev/transfer",
+                    "eval/oai", "eval/xstest"} <= set(sets)  # fmt: skip
+            assert len(sets["eval/xstest"]["scores"]) == 40
+            assert len(sets["eval/xstest"]["types"]) == 40
+            assert all(v is not None for v in sets["dev/transfer"]["teacher"])
+
+
+def test_the_report_has_mean_sd_and_a_paired_bootstrap(experiment: dict[str, Any]) -> None:
+    report = (experiment["work"] / "experiment" / "report.md").read_text()
+    assert "± " in report and "`all`" in report and "`no-templates`" in report
+    assert "Paired bootstrap against `no-templates`" in report
+    data = json.loads((experiment["work"] / "experiment" / "report.json").read_text())
+    assert len(data["runs"]["all"]) == 2
+    assert "dev/transfer" in data["table"]["all"] and "spearman" in data["table"]["all"][
+        "dev/transfer"]  # fmt: skip
+    assert any(key.startswith("eval/xstest") for key in data["bootstrap"]["all"])
+
+
+def test_a_second_run_resumes_instead_of_retraining(experiment: dict[str, Any]) -> None:
+    assert experiment["second"].count("done, skipped") == 4
+    assert "samples/epoch" not in experiment["second"]  # nothing was trained again
+
+
+def test_held_out_templates_never_reach_training(experiment: dict[str, Any]) -> None:
+    work = experiment["work"]
+    trained = {normalise_text(r.prompt) for r in read_records(work / "data" / "train.jsonl.gz")}
+    trained |= {normalise_text(r.prompt) for r in read_records(work / "data" / "val.jsonl.gz")}
+    held = {normalise_text(r.prompt) for r in policy_rows("dev")}
+    assert held and not trained & held
+    dev = read_records(work / "data" / "dev" / "policy-templates.jsonl.gz")
+    assert dev and {normalise_text(r.prompt) for r in dev} <= held
+
+
+def test_threshold_at_fpr_flags_at_most_the_target_share() -> None:
+    safe = list(np.linspace(0, 1, 200))
+    thr = threshold_at_fpr(safe, 0.05)
+    flagged = sum(s >= thr for s in safe) / len(safe)
+    assert flagged <= 0.05 and flagged > 0.04
+
+
+def test_paired_bootstrap_sees_a_real_difference_and_no_difference_in_noise() -> None:
+    rng = np.random.default_rng(0)
+    labels = np.array([0.0] * 300)
+    good = [(rng.uniform(0, 0.5, 300), 0.45) for _ in range(3)]
+    bad = [(rng.uniform(0, 1.0, 300), 0.45) for _ in range(3)]
+    same = [(rng.uniform(0, 0.5, 300), 0.45) for _ in range(3)]
+    worse = paired_bootstrap(labels, bad, good, safe_flagged, 200)
+    assert worse is not None and worse.verdict == "higher"  # more safe prompts flagged
+    noise = paired_bootstrap(labels, same, good, safe_flagged, 200)
+    assert noise is not None and noise.verdict == "no difference"

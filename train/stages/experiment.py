@@ -1,0 +1,334 @@
+"""Stage `experiment`: train each arm with N seeds, score dev and eval sets, compare.
+
+`python -m train experiment --config C --arms A,B --seeds 3` trains every (arm, seed) on the
+run's teacher-scored training split (the `data` and `teacher` stages run first), keeps each
+run's per-example scores in `<work>/experiment/<arm>/seed-<n>/scores.json.gz`, and skips runs
+that already have them, so an interrupted experiment resumes. The seed sets the head's
+initialisation and the data order. Every decision input comes from the dev suite:
+
+- the threshold of each run is set on the dev ToxicChat slice at `target_fpr` of its safe
+  prompts (real user traffic);
+- the arms are ranked by their mean dev AUPRC (seed validation split, held-out templates, the
+  dev ToxicChat slice, the held-out jailbreak attack).
+
+The eval sets are scored once per run and reported beside, never used to choose.
+`report.md` / `report.json`: mean and sd over seeds of every metric, and a paired bootstrap of
+each arm against the baseline on every set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from train.config import PipelineConfig
+from train.data.loaders import load_evals
+from train.data.records import Record, read_records
+from train.evaluation.compare import (
+    METRICS,
+    SetScores,
+    mean_sd,
+    paired_bootstrap,
+    run_metrics,
+    threshold_at_fpr,
+)
+from train.stages.distill import load_augmentation
+from train.stages.paths import WorkPaths
+from train.trainer import FitConfig, fit
+
+SCORES_FILE = "scores.json.gz"
+REPORTED = ("auprc", "f1", "safe_flagged", "harmful_caught", "spearman", "agreement_at_0.5")
+
+
+@dataclass
+class ArmConfig:
+    description: str = ""
+    exclude_sources: list[str] = field(default_factory=list)  # substrings of `Record.source`
+    augment: list[str] = field(default_factory=list)  # rescored by the run's teacher
+    # "dataset": Do-Not-Answer rows the policy leaves unlabelled are harmful again (0.2.0)
+    donotanswer_labels: str = "policy"
+    # The 0.2.0 recipe: unlabelled rows get cross-entropy on teacher score >= 0.5, and the
+    # class balancer counts them by that pseudo-label.
+    pseudo_labels: bool = False
+    fit: dict[str, Any] = field(default_factory=dict)  # FitConfig overrides
+
+
+@dataclass
+class ExperimentConfig:
+    seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
+    baseline: str = ""
+    arms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    threshold_set: str = "toxicchat"
+    target_fpr: float = 0.05
+    eval_sets: list[str] = field(
+        default_factory=lambda: ["oai", "toxicchat", "harmbench", "xstest"]
+    )
+    bootstrap: int = 1000
+    score_batch_size: int = 64
+    eval_max_rows: int | None = None  # smoke tests only: the first N rows of each eval set
+
+    def arm(self, name: str) -> ArmConfig:
+        if name not in self.arms:
+            raise KeyError(f"arm {name!r} is not in the config's experiment.arms {list(self.arms)}")
+        return ArmConfig(**self.arms[name])
+
+
+def arm_rows(train: list[Record], arm: ArmConfig) -> list[Record]:
+    rows = [r for r in train if not any(key in r.source for key in arm.exclude_sources)]
+    if arm.donotanswer_labels == "dataset":
+        rows = [replace(r, label=1) if r.source == "donotanswer" else r for r in rows]
+    if arm.pseudo_labels:
+        rows = [
+            replace(r, label=int(r.teacher_score >= 0.5))
+            if r.label is None and r.teacher_score is not None
+            else r
+            for r in rows
+        ]
+    return rows
+
+
+def fit_config(base: FitConfig, arm: ArmConfig, seed: int) -> FitConfig:
+    return FitConfig(**{**dataclasses.asdict(base), **arm.fit, "seed": seed})
+
+
+def _set_scores(rows: list[Record], scores: np.ndarray, with_teacher: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "labels": [r.label for r in rows],
+        "scores": [round(float(s), 6) for s in scores],
+    }
+    if with_teacher:
+        out["teacher"] = [r.teacher_score for r in rows]
+    if rows and rows[0].source == "xstest":
+        out["types"] = [r.category for r in rows]
+    return out
+
+
+def score_run(
+    model_dir: Path, dev: dict[str, list[Record]], evals: dict[str, list[Record]],
+    max_length: int, batch_size: int,
+) -> dict[str, Any]:  # fmt: skip
+    from train.modeling import Classifier
+
+    clf = Classifier.load(model_dir, max_length)
+    sets: dict[str, Any] = {}
+    for kind, groups in (("dev", dev), ("eval", evals)):
+        for name, rows in groups.items():
+            scores = clf.predict([r.pair for r in rows], batch_size, desc=f"{kind} {name}")
+            sets[f"{kind}/{name}"] = _set_scores(rows, scores, kind == "dev")
+    return sets
+
+
+def dev_sets(paths: WorkPaths) -> dict[str, list[Record]]:
+    """The dev suite with the teacher's scores: the seeds' validation split and held-out sets."""
+    out = {"val": read_records(paths.scored_val)}
+    for name in paths.dev_sets:
+        out[name] = read_records(paths.scored_dev(name))
+    return out
+
+
+def run_dir(paths: WorkPaths, arm: str, seed: int) -> Path:
+    return paths.root / "experiment" / arm / f"seed-{seed}"
+
+
+def run_experiment(
+    cfg: PipelineConfig, exp: ExperimentConfig, data_dir: Path, arms: list[str],
+    seeds: list[int],
+) -> None:  # fmt: skip
+    paths = WorkPaths(Path(cfg.work_dir))
+    train, val = read_records(paths.scored_train), read_records(paths.scored_val)
+    dev = dev_sets(paths)
+    evals = {k: v[: exp.eval_max_rows] for k, v in load_evals(data_dir, exp.eval_sets).items()}
+    # seed-major: an interrupted experiment still has paired runs of every arm
+    todo = [(a, s) for s in seeds for a in arms]
+    for k, (arm_name, seed) in enumerate(todo, 1):
+        out = run_dir(paths, arm_name, seed)
+        if (out / SCORES_FILE).is_file():
+            print(f"[experiment] {k}/{len(todo)} {arm_name} seed {seed}: done, skipped")
+            continue
+        arm = exp.arm(arm_name)
+        rows = arm_rows(train, arm)
+        if arm.augment:
+            rows += arm_rows(load_augmentation(arm.augment, data_dir, cfg), arm)
+        fit_cfg = fit_config(cfg.student.fit, arm, seed)
+        print(f"[experiment] {k}/{len(todo)} {arm_name} seed {seed}: {len(rows)} rows "
+              f"({sum(r.label is None for r in rows)} unlabelled)")  # fmt: skip
+        result = fit(rows, val, out, fit_cfg, use_teacher_scores=True)
+        sets = score_run(result.best_dir, dev, evals, fit_cfg.max_length, exp.score_batch_size)
+        tmp = out / (SCORES_FILE + ".tmp")
+        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+            json.dump({"arm": arm_name, "seed": seed, "epoch": result.epoch, "sets": sets}, fh)
+        tmp.replace(out / SCORES_FILE)
+    summarize(paths, exp, arms, seeds)
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def _as_set(raw: dict[str, Any]) -> SetScores:
+    labels = np.array([math.nan if v is None else v for v in raw["labels"]], dtype=np.float64)
+    teacher = raw.get("teacher")
+    t = None
+    if teacher is not None and all(v is not None for v in teacher):
+        t = np.asarray(teacher, dtype=np.float64)
+    return SetScores(labels, np.asarray(raw["scores"], dtype=np.float64), t)
+
+
+@dataclass
+class Run:
+    arm: str
+    seed: int
+    threshold: float
+    sets: dict[str, SetScores]
+    raw: dict[str, Any]
+
+
+def load_run(path: Path, exp: ExperimentConfig) -> Run:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        raw = json.load(fh)
+    sets = {name: _as_set(s) for name, s in raw["sets"].items()}
+    dev = sets[f"dev/{exp.threshold_set}"]
+    threshold = threshold_at_fpr(dev.scores[dev.labels == 0].tolist(), exp.target_fpr)
+    return Run(raw["arm"], int(raw["seed"]), threshold, sets, raw["sets"])
+
+
+def dev_score(metrics: dict[str, dict[str, float]]) -> float:
+    """The ranking figure: mean AUPRC over the dev sets that have both classes."""
+    values = [m["auprc"] for name, m in metrics.items() if name.startswith("dev/") and "auprc" in m]
+    return float(np.mean(values)) if values else math.nan
+
+
+def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: list[int]) -> None:
+    runs: dict[str, list[Run]] = {}
+    for arm in arms:
+        found = [run_dir(paths, arm, s) / SCORES_FILE for s in seeds]
+        runs[arm] = [load_run(p, exp) for p in found if p.is_file()]
+    per_run: dict[str, list[dict[str, Any]]] = {
+        arm: [
+            {
+                "seed": r.seed,
+                "threshold": r.threshold,
+                "metrics": {n: run_metrics(s, r.threshold) for n, s in r.sets.items()},
+            }
+            for r in rs
+        ]
+        for arm, rs in runs.items()
+    }
+    for arm_runs in per_run.values():
+        for r in arm_runs:
+            r["dev_score"] = dev_score(r["metrics"])
+    table: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
+    for arm, arm_runs in per_run.items():
+        table[arm] = {}
+        names = sorted({n for r in arm_runs for n in r["metrics"]})
+        for name in names:
+            table[arm][name] = {
+                m: mean_sd([r["metrics"][name].get(m, math.nan) for r in arm_runs])
+                for m in REPORTED
+                if any(m in r["metrics"][name] for r in arm_runs)
+            }
+        table[arm]["dev score"] = {"mean dev AUPRC": mean_sd([r["dev_score"] for r in arm_runs])}
+    boot = bootstrap_against_baseline(runs, exp)
+    report = {"config": dataclasses.asdict(exp), "runs": per_run,
+              "table": table, "bootstrap": boot}  # fmt: skip
+    out = paths.root / "experiment"
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "report.md").write_text(markdown(exp, table, boot, per_run))
+    print((out / "report.md").read_text())
+
+
+def bootstrap_against_baseline(
+    runs: dict[str, list[Run]], exp: ExperimentConfig
+) -> dict[str, dict[str, dict[str, Any]]]:
+    base = runs.get(exp.baseline) or []
+    if not base:
+        return {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for arm, arm_runs in runs.items():
+        if arm == exp.baseline or not arm_runs:
+            continue
+        out[arm] = {}
+        for name in base[0].sets:
+            labels = base[0].sets[name].labels
+            for metric in ("auprc", "safe_flagged", "harmful_caught"):
+                b = paired_bootstrap(
+                    labels,
+                    [(r.sets[name].scores, r.threshold) for r in arm_runs],
+                    [(r.sets[name].scores, r.threshold) for r in base],
+                    METRICS[metric],
+                    exp.bootstrap,
+                )
+                if b is not None:
+                    out[arm][f"{name} {metric}"] = {**dataclasses.asdict(b), "verdict": b.verdict}
+    return out
+
+
+def _ms(value: tuple[float, float]) -> str:
+    mean, sd = value
+    return "–" if math.isnan(mean) else f"{mean:.3f} ± {sd:.3f}"
+
+
+def markdown(
+    exp: ExperimentConfig,
+    table: dict[str, dict[str, dict[str, tuple[float, float]]]],
+    boot: dict[str, dict[str, dict[str, Any]]],
+    per_run: dict[str, list[dict[str, Any]]],
+) -> str:
+    lines = [
+        "# Experiment report",
+        "",
+        f"Seeds {exp.seeds}; baseline `{exp.baseline}`. Threshold per run: {exp.target_fpr:.0%} "
+        f"of the dev `{exp.threshold_set}` safe prompts flagged. Arms are ranked on the dev "
+        "sets only; eval sets are reported beside and never used to choose.",
+        "",
+    ]
+    for arm in table:
+        desc = exp.arms.get(arm, {}).get("description", "")
+        lines.append(f"- `{arm}` ({len(per_run[arm])} seeds): {desc}")
+    lines += ["", "## Mean ± sd over seeds", ""]
+    lines.append("| set | metric | " + " | ".join(f"`{a}`" for a in table) + " |")
+    lines.append("|---|---|" + "---|" * len(table))
+    names = sorted(
+        {n for t in table.values() for n in t}, key=lambda n: (not n.startswith("dev"), n)
+    )
+    for name in names:
+        metrics = sorted({m for t in table.values() for m in t.get(name, {})}, key=str)
+        for m in metrics:
+            cells = [_ms(table[a].get(name, {}).get(m, (math.nan, math.nan))) for a in table]
+            lines.append(f"| {name} | {m} | " + " | ".join(cells) + " |")
+    if boot:
+        lines += ["", f"## Paired bootstrap against `{exp.baseline}` ({exp.bootstrap} resamples)",
+                  "", "| arm | set and metric | difference | 95% interval | verdict |",
+                  "|---|---|---|---|---|"]  # fmt: skip
+        for arm, rows in boot.items():
+            for key, b in rows.items():
+                lines.append(f"| `{arm}` | {key} | {b['diff']:+.3f} | "
+                             f"[{b['low']:+.3f}, {b['high']:+.3f}] | {b['verdict']} |")  # fmt: skip
+    lines += [
+        "",
+        "## Per run",
+        "",
+        "| arm | seed | threshold | mean dev AUPRC |",
+        "|---|---|---|---|",
+    ]
+    for arm, arm_runs in per_run.items():
+        for r in arm_runs:
+            lines.append(f"| `{arm}` | {r['seed']} | {r['threshold']:.4f} | {r['dev_score']:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def load_experiment_config(raw: dict[str, Any] | None) -> ExperimentConfig:
+    raw = dict(raw or {})
+    unknown = set(raw) - {f.name for f in dataclasses.fields(ExperimentConfig)}
+    if unknown:
+        raise ValueError(f"experiment: unknown keys {sorted(unknown)}")
+    exp = ExperimentConfig(**raw)
+    for name in exp.arms:
+        exp.arm(name)  # unknown arm keys fail here, before any training
+    return exp
