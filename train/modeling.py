@@ -98,9 +98,11 @@ class Classifier:
         encoded = self.encode(pairs)
         out = np.zeros(len(encoded), dtype=np.float32)
         batches = list(length_sorted_batches([len(e) for e in encoded], batch_size))
+        device = next(self.model.parameters()).device
         for idx in tqdm(batches, desc=desc or "scoring", unit="batch", disable=desc is None):
-            logits = self.model(**self.batch([encoded[i] for i in idx])).logits
-            out[idx] = harmful_probability(logits.float().numpy())
+            inputs = {k: v.to(device) for k, v in self.batch([encoded[i] for i in idx]).items()}
+            logits = self.model(**inputs).logits
+            out[idx] = harmful_probability(logits.float().cpu().numpy())
         self.model.train(was_training)
         return out
 

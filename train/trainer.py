@@ -23,6 +23,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from train.data.mix import stratified_split
 from train.data.records import Record
+from train.device import autocast, check_precision, grad_scaler, resolve_device, to_device
 from train.evaluation.metrics import best_f1_threshold, binary_metrics
 from train.loss import NO_LABEL, distillation_loss
 from train.modeling import Classifier
@@ -50,6 +51,8 @@ class FitConfig:
     freeze_layers: int = 0  # freeze the embeddings and the first N encoder layers (cheaper steps)
     max_val_rows: int | None = None  # stratified validation subsample (None: all)
     temperature: float = 1.0  # distillation temperature (train.loss)
+    device: str = "auto"  # train.device.resolve_device: a GPU when there is one, else the CPU
+    precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast on the forward pass and loss)
     # Share of draws for rows without a human label (None: their natural share of the rows).
     unlabelled_share: float | None = None
 
@@ -113,7 +116,10 @@ def fit(
     if cfg.max_val_rows and cfg.max_val_rows < len(val_rows):
         _, val_rows = stratified_split(val_rows, cfg.max_val_rows / len(val_rows), cfg.seed)
     torch.manual_seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    precision = check_precision(device, cfg.precision)
     clf = Classifier.load(cfg.base_model, cfg.max_length, fresh_head=True)
+    torch.nn.Module.to(clf.model, device)
     if cfg.freeze_layers:
         freeze_lower_layers(clf.model, cfg.freeze_layers)
     encoded = clf.encode([r.pair for r in train_rows])
@@ -149,13 +155,14 @@ def fit(
         },
     ]
     optimizer = torch.optim.AdamW(groups, lr=cfg.lr)
+    scaler = grad_scaler(device, precision)
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(cfg.warmup_ratio * total_steps), total_steps
     )
     state: dict[str, Any] = {"epoch": 0, "step": 0, "history": [], "best_auprc": -1.0}
     state_path = ckpt_dir / "state.pt"
     if state_path.is_file():
-        saved = torch.load(state_path, weights_only=False)
+        saved = torch.load(state_path, weights_only=False, map_location=device)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
@@ -177,7 +184,8 @@ def fit(
         tmp.replace(state_path)
 
     print(
-        f"[fit] {cfg.base_model}: {len(train_rows)} rows, {samples} samples/epoch, "
+        f"[fit] {cfg.base_model} on {device} ({precision}): {len(train_rows)} rows, "
+        f"{samples} samples/epoch, "
         f"{cfg.epochs} epochs, {total_steps} steps of {cfg.batch_size}, max_length "
         f"{cfg.max_length}, mean length {np.mean(lengths):.1f} tokens"
     )
@@ -190,14 +198,18 @@ def fit(
         started, tokens, rows_done = time.perf_counter(), 0, 0
         for step in range(state["step"], len(batches)):
             idx = batches[step]
-            inputs = clf.batch([encoded[i] for i in idx])
+            inputs = to_device(clf.batch([encoded[i] for i in idx]), device)
+            with autocast(device, precision):
+                logits = model(**inputs).logits
             loss = distillation_loss(
-                model(**inputs).logits, labels[idx], teacher[idx], cfg.temperature
+                logits, labels[idx].to(device), teacher[idx].to(device), cfg.temperature
             )
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
             tokens += int(inputs["attention_mask"].sum())
             rows_done += len(idx)
