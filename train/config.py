@@ -45,6 +45,10 @@ class ExportConfig:
     keep_fp32: list[str] = field(default_factory=lambda: ["classifier", "pooler", "embeddings"])
     max_auprc_drop: float = 0.01
     quantize_embeddings: bool = True  # tried first: int8 embedding tables (~23 MB vs ~59 MB)
+    # The decision threshold: None = F1-optimal on the seeds' validation split; a dev set name
+    # (e.g. "toxicchat") = the threshold that flags `target_fpr` of that dev set's safe rows.
+    threshold_set: str | None = None
+    target_fpr: float = 0.05
 
 
 @dataclass

@@ -17,6 +17,7 @@ import numpy as np
 
 from contract import MANIFEST_FILE
 from train.data.loaders import EVALS, load_evals
+from train.data.records import Record
 from train.evaluation.metrics import binary_metrics
 from train.teacher.base import DEFAULT_CACHE, CachedTeacher, ScoreCache, Teacher
 
@@ -96,9 +97,23 @@ def evaluate_scorer(
             safe = y == 0
             result["safe_prompt_fpr"] = float((s[safe] >= threshold).mean())
             result["safe_prompt_fpr_at_0.5"] = float((s[safe] >= 0.5).mean())
+            report.extra["xstest_flagged_by_type"] = flagged_by_type(rows, s, threshold)
         report.results[set_name] = result
         report.scores[set_name] = (labels, [float(v) for v in scores])
     return report
+
+
+def flagged_by_type(rows: list[Record], scores: np.ndarray, threshold: float) -> dict[str, Any]:
+    """XSTest: per prompt type, its label and the share flagged at the threshold."""
+    out: dict[str, Any] = {}
+    for kind in sorted({r.category or "?" for r in rows}):
+        idx = [i for i, r in enumerate(rows) if (r.category or "?") == kind]
+        out[kind] = {
+            "label": "unsafe" if rows[idx[0]].label == 1 else "safe",
+            "n": len(idx),
+            "flagged": float((scores[idx] >= threshold).mean()),
+        }
+    return out
 
 
 def _fmt(value: float | None) -> str:

@@ -42,6 +42,30 @@ def strategies(keep_fp32: list[str], embeddings: bool) -> list[dict[str, Any]]:
     ]
 
 
+def threshold_rule(cfg: PipelineConfig) -> str:
+    if cfg.export.threshold_set is None:
+        return "F1-optimal on the seeds' validation split"
+    return f"flags {cfg.export.target_fpr:.0%} of the dev {cfg.export.threshold_set} safe rows"
+
+
+def decision_threshold(
+    cfg: PipelineConfig, paths: WorkPaths, model_dir: Path, summary: dict[str, Any],
+    max_length: int,
+) -> float:  # fmt: skip
+    """From the dev suite when the config names a dev set, else the validation F1 optimum."""
+    if cfg.export.threshold_set is None:
+        return float(summary["val"]["threshold"])
+    from train.evaluation.compare import threshold_at_fpr
+    from train.modeling import Classifier
+
+    rows = [r for r in read_records(paths.dev_set(cfg.export.threshold_set)) if r.label == 0]
+    scores = Classifier.load(model_dir, max_length).predict([r.pair for r in rows], 64)
+    threshold = threshold_at_fpr(scores.tolist(), cfg.export.target_fpr)
+    print(f"[export] threshold {threshold:.4f}: flags {cfg.export.target_fpr:.0%} of the "
+          f"{len(rows)} safe rows of dev {cfg.export.threshold_set}")  # fmt: skip
+    return threshold
+
+
 def run(
     cfg: PipelineConfig, *, model_dir: Path | None = None, out_dir: Path | None = None,
     teacher: str | None = None,
@@ -50,8 +74,8 @@ def run(
     model_dir = Path(model_dir or paths.student_model)
     out_dir = Path(out_dir or cfg.export.out_dir)
     summary = json.loads((model_dir / SUMMARY_FILE).read_text())
-    threshold = float(summary["val"]["threshold"])
     max_length = int(summary["config"]["max_length"])
+    threshold = decision_threshold(cfg, paths, model_dir, summary, max_length)
     val = read_records(paths.scored_val if paths.scored_val.is_file() else paths.val)
     tried = []
     for strategy in strategies(cfg.export.keep_fp32, cfg.export.quantize_embeddings):
@@ -60,7 +84,8 @@ def run(
             base_model=describe_model(summary["config"]["base_model"]), max_length=max_length,
             threshold=threshold, teacher=teacher, license=NON_COMMERCIAL,
             training_data=training_data_manifest(),
-            metrics={"validation": summary["val"], "epoch": summary["epoch"]},
+            metrics={"validation": summary["val"], "epoch": summary["epoch"],
+                     "threshold_rule": threshold_rule(cfg)},
             **strategy,
         )  # fmt: skip
         parity = measure_parity(model_dir, out_dir, val, max_length, threshold)
