@@ -52,7 +52,7 @@ class ModerateRequest(BaseModel):
 
 
 class ModerateResponse(BaseModel):
-    harmful: bool = Field(description="score >= threshold")
+    harmful: bool = Field(description="score >= threshold; always false in shadow mode")
     score: float = Field(description="P(harmful) from the model")
     threshold: float
     model: str = Field(description="name@version of the served artifact")
