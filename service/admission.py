@@ -9,10 +9,11 @@ request waited until it was too late. So each uncached request is checked here, 
    `max_request_windows`, or more than its deadline on an idle server, it is refused with 413
    naming the limit; retrying cannot help;
 2. the queue's room, from the same estimate: a 429 costs a few comparisons;
-3. the estimated wait (tokens queued x measured seconds per token / workers) plus its own
-   cost: past its deadline, it is refused now (429, `Retry-After` = that wait) instead of
-   queueing work that would expire there; accepted requests then mostly finish, so goodput
-   stays near capacity;
+3. the estimated wait: tokens queued x measured seconds per token / workers, plus what recent
+   requests took beyond that estimate on their way to their scores (the tokeniser, the event
+   loop: on 2 cores shared with clients, these can outweigh the model). Past its deadline,
+   the request is refused now (429, `Retry-After` = that wait) instead of queueing work that
+   would expire there; accepted requests then mostly finish, so goodput stays near capacity;
 4. after tokenising, the exact window count against `max_request_windows`.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from service.batcher import QueueFullError
@@ -28,6 +30,12 @@ from service.errors import InvalidInputError
 from service.metrics import Metrics, RejectReason
 
 Pair = tuple[str, str | None]
+
+# The time beyond the model estimate, from recent requests: older than this it is forgotten
+# (so that shedding cannot feed on itself once nothing is admitted to refresh it), and each
+# request moves it by this share.
+_OVERHEAD_FRESH_S = 1.0
+_OVERHEAD_WEIGHT = 0.1
 
 # Characters per token, both ways. Few texts pack more than 8 characters into a WordPiece
 # token, so `chars / 8` tokens is a lower bound that refuses no real text; 4 is typical
@@ -49,6 +57,14 @@ class QueueView(Protocol):
     def seconds_per_token(self) -> float | None: ...
 
     def estimated_wait(self, extra_tokens: int = 0) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """An admitted request: when, and the wait the model estimate predicted."""
+
+    admitted: float
+    predicted: float
 
 
 class ShedError(QueueFullError):
@@ -76,6 +92,8 @@ class Admission:
         self.max_windows_per_text = max_windows_per_text
         self.max_request_windows = max_request_windows
         self.max_queue = max_queue
+        self._overhead_s = 0.0
+        self._overhead_at = float("-inf")
 
     def windows(self, tokens: int) -> int:
         """Windows the planner makes of a pair of `tokens` tokens."""
@@ -86,7 +104,7 @@ class Admission:
     def _chars(self, pair: Pair) -> int:
         return len(pair[0]) + len(pair[1] or "")
 
-    def before_tokenising(self, pairs: Sequence[Pair], deadline: float) -> None:
+    def before_tokenising(self, pairs: Sequence[Pair], deadline: float) -> Ticket:
         """Refuse `pairs` now if they cannot or should not be scored (steps 1 to 3)."""
         chars = [self._chars(p) for p in pairs]
         least = sum(self.windows(c // _MAX_CHARS_PER_TOKEN) for c in chars)
@@ -116,7 +134,10 @@ class Admission:
         if depth and depth + expected_windows > self.max_queue:
             self._rejected("queue_full")
             raise QueueFullError(f"the queue holds {depth} sequences (limit {self.max_queue})")
-        wait = queue.estimated_wait(expected_tokens)
+        predicted = queue.estimated_wait(expected_tokens)
+        wait = predicted
+        if now - self._overhead_at < _OVERHEAD_FRESH_S:
+            wait += self._overhead_s
         if wait > deadline - now:
             self._rejected("estimated_wait")
             error = ShedError(
@@ -125,6 +146,17 @@ class Admission:
             )
             error.retry_after = wait
             raise error
+        return Ticket(admitted=now, predicted=predicted)
+
+    def observe(self, ticket: Ticket) -> None:
+        """An admitted request got its scores, or ran out of time waiting for them."""
+        now = time.monotonic()
+        beyond = max(0.0, now - ticket.admitted - ticket.predicted)
+        if now - self._overhead_at < _OVERHEAD_FRESH_S:
+            self._overhead_s += _OVERHEAD_WEIGHT * (beyond - self._overhead_s)
+        else:  # forgotten: start again from this request, weighted like any other
+            self._overhead_s = _OVERHEAD_WEIGHT * beyond
+        self._overhead_at = now
 
     def check_windows(self, windows: int, *, estimated: bool = False) -> None:
         """Refuse a request of more than `max_request_windows` windows (413)."""

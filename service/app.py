@@ -128,7 +128,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
             batcher,
             max_length=manifest.max_length,
             max_windows_per_text=settings.max_windows,
-            max_request_windows=settings.max_request_windows,
+            max_request_windows=max(settings.max_request_windows, settings.max_batch_items),
             max_queue=settings.max_queue,
             metrics=metrics,
         ),

@@ -10,11 +10,16 @@ light load every call is a round of its own, as with a plain executor.
 A call of more than `long_chars` characters (texts that need windows) is encoded on a thread of
 its own instead, outside the rounds: tokenising and planning 16 texts of 32,000 characters takes
 a good part of a second, and every short request of the rounds behind it would wait that long.
+That thread runs at the lowest CPU priority (Linux nice 19, per thread), so on a busy machine
+long texts take the CPU that short requests leave.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -45,7 +50,9 @@ class EncodeQueue:
         self._long_executor = (
             None
             if long_chars is None
-            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize-long")
+            else ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="tokenize-long", initializer=_lowest_priority
+            )
         )
 
     def close(self) -> None:
@@ -139,3 +146,9 @@ class EncodeQueue:
             return self.encoder(pairs)
         except Exception as exc:
             return exc
+
+
+def _lowest_priority() -> None:
+    # On Linux a thread is a task with its own nice value; elsewhere this is a no-op.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)

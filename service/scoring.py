@@ -19,7 +19,7 @@ from tokenizers import Tokenizer
 
 from contract import EncodedPair, encode_pair, encode_pairs
 from service import tracing
-from service.batcher import DynamicBatcher
+from service.batcher import DeadlineExceededError, DynamicBatcher
 from service.cache import CachedScore, ScoreCache, cache_key
 from service.metrics import Metrics
 
@@ -134,9 +134,10 @@ class Moderator:
             for hit in cached
         ]
         todo = [n for n, hit in enumerate(cached) if hit is None]
+        ticket = None
         if todo and self.admission is not None:
             # Before any tokenising or queueing: a refusal here costs microseconds.
-            self.admission.before_tokenising([pairs[n] for n in todo], deadline)
+            ticket = self.admission.before_tokenising([pairs[n] for n in todo], deadline)
         if todo:
             with tracing.span("moderation.tokenize", pairs=len(todo)):
                 items = await self.encoder.encode([pairs[n] for n in todo])
@@ -148,7 +149,15 @@ class Moderator:
                 scores = await self.batcher.submit(flat, deadline=deadline)
                 tracing.batch_spans(flat, submitted, time.time_ns())
             else:
-                scores = await self.batcher.submit(flat, deadline=deadline)
+                try:
+                    scores = await self.batcher.submit(flat, deadline=deadline)
+                except DeadlineExceededError:
+                    if self.admission is not None and ticket is not None:
+                        self.admission.observe(ticket)  # it took at least this long
+                    raise
+            if self.admission is not None and ticket is not None and len(flat) == len(todo):
+                # Requests without windows time the path; long inputs would skew it.
+                self.admission.observe(ticket)
             fills: list[tuple[str, CachedScore]] = []
             start = 0
             for n, item in zip(todo, items, strict=True):

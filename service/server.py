@@ -6,9 +6,10 @@ by 45.7 s; 256 MB of request headers were accepted, and 3,000 slowloris sockets 
 for 30 s. Here:
 
 - SIGTERM starts a drain: `/readyz` answers 503 for `shutdown_drain_seconds` while every
-  request is still served, then uvicorn's graceful shutdown gets what is left of
-  `shutdown_timeout_seconds` (counted from the signal) for in-flight requests, after which it
-  cancels what remains. A second SIGTERM, or SIGINT, skips the drain.
+  request is still served (each reply with `Connection: close`, so no client is left with a
+  request on a connection that the shutdown closes), then uvicorn's graceful shutdown gets
+  what is left of `shutdown_timeout_seconds` (counted from the signal) for in-flight requests,
+  after which it cancels what remains. A second SIGTERM, or SIGINT, skips the drain.
 - Each connection must deliver a request's headers within `header_timeout_seconds` (also the
   first request of a new connection) and in at most `max_header_bytes` (431 otherwise); a body
   may pause at most `body_timeout_seconds`. Closing such a connection reaches the app as a
@@ -31,6 +32,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from service.config import Settings
 
 log = logging.getLogger(__name__)
+
+_CONNECTION_CLOSE = (b"connection", b"close")
+# How long a connection without a request in progress may stay open once shutdown begins.
+_SHUTDOWN_GRACE_S = 0.5
 
 
 def _plain_response(status: str, message: str) -> bytes:
@@ -58,6 +63,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_headers = True
         self._header_bytes = 0
         self._refused = False
+        self._shutting_down = False
         self._read_timer: asyncio.TimerHandle | None = None
         self._arm(self.header_timeout_s, "408 Request Timeout", "the request headers took too long")
 
@@ -124,6 +130,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._arm(self.body_timeout_s, "408 Request Timeout", "the request body took too long")
         super().on_headers_complete()
+        if self._shutting_down and self.cycle is not None:
+            self.cycle.keep_alive = False
 
     def on_body(self, body: bytes) -> None:
         if self._refused:
@@ -140,6 +148,22 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        # uvicorn closes a connection at once when no request is in progress on it, but one
+        # accepted just before the listener closed (or an idle keep-alive one) may have a
+        # request on its way: it gets a moment to arrive, and is then served and closed.
+        if self.cycle is None or self.cycle.response_complete:
+            self._shutting_down = True
+            self.loop.call_later(_SHUTDOWN_GRACE_S, self._close_if_idle)
+            return
+        super().shutdown()
+
+    def _close_if_idle(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.close()
+        else:
+            self.cycle.keep_alive = False
 
 
 def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
@@ -180,6 +204,13 @@ class DrainingServer(uvicorn.Server):
         if not self._drain_logged:
             self._drain_logged = True
             log.info("SIGTERM: draining for %.1f s (/readyz answers 503)", self._drain_s)
+        # Every reply from now on ends its connection, so clients reconnect (to another
+        # replica, or to this one while it still listens) instead of sending a next request
+        # on a connection the shutdown is about to close. uvicorn rebuilds the defaults every
+        # second, hence the check on each tick.
+        defaults = self.server_state.default_headers
+        if _CONNECTION_CLOSE not in defaults:
+            self.server_state.default_headers = [*defaults, _CONNECTION_CLOSE]
         return should_exit or time.monotonic() >= self._drain_until
 
 
