@@ -55,6 +55,10 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
         "existingSecret": "moderation-keys",
         "podDisruptionBudget": {"enabled": False},
     },
+    "tracing, extra env": {
+        "settings": {"tracing": True, "shadow_mode": True, "overload_status": 503},
+        "extraEnv": [{"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel:4318"}],
+    },
 }
 
 
@@ -135,8 +139,10 @@ def test_every_setting_is_a_service_setting_with_a_valid_value(
 ) -> None:
     env = environment(manifests)
     for name in env:
-        assert name.startswith("MODERATION_"), name
-        assert name.removeprefix("MODERATION_").lower() in Settings.model_fields, name
+        if name.startswith("MODERATION_"):
+            assert name.removeprefix("MODERATION_").lower() in Settings.model_fields, name
+        else:
+            assert name.startswith("OTEL_"), name  # only from extraEnv
     for name in list(Settings.model_fields):
         monkeypatch.delenv(f"MODERATION_{name.upper()}", raising=False)
     for name, value in env.items():
@@ -174,9 +180,13 @@ def test_termination_outlasts_the_drain_and_the_longest_request(
     manifests: list[dict[str, Any]],
 ) -> None:
     pod = one(manifests, "Deployment", "server")["spec"]["template"]["spec"]
-    settings_timeout_s = float(environment(manifests)["MODERATION_REQUEST_TIMEOUT_MS"]) / 1000
+    env = environment(manifests)
+    request_s = float(env["MODERATION_REQUEST_TIMEOUT_MS"]) / 1000
+    shutdown_s = float(env["MODERATION_SHUTDOWN_TIMEOUT_SECONDS"])
+    drain_s = float(env["MODERATION_SHUTDOWN_DRAIN_SECONDS"])
     sleep_s = server_container(manifests)["lifecycle"]["preStop"]["sleep"]["seconds"]
-    assert pod["terminationGracePeriodSeconds"] > sleep_s + settings_timeout_s
+    assert drain_s + request_s <= shutdown_s  # a request that starts as the drain ends, ends
+    assert pod["terminationGracePeriodSeconds"] > sleep_s + shutdown_s
 
 
 @pytest.mark.parametrize(
