@@ -42,7 +42,11 @@ class ModerationServing:
     def _bodies(
         self, results: list[ModerationResult], items: Sequence[ModerateRequest]
     ) -> list[dict[str, object]]:
-        texts = [t for i in items for t in (i.prompt, i.response) if t is not None]
+        texts = (
+            [t for i in items for t in (i.prompt, i.response) if t is not None]
+            if self.verdicts.log_texts
+            else []
+        )
         flags = self.verdicts.judge(results, self.moderator.threshold, texts)
         return [self._body(r, f) for r, f in zip(results, flags, strict=True)]
 
