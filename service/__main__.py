@@ -73,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     except ArtifactError as exc:
         print(f"Cannot serve {settings.artifact_dir}: {exc}", file=sys.stderr)
         return 2
-    serve(create_app(settings), settings)
+    try:
+        app = create_app(settings)
+    except tracing.TracingUnavailableError as exc:
+        print(f"Cannot serve: {exc}", file=sys.stderr)
+        return 2
+    serve(app, settings)
     tracing.shutdown()  # flushes spans still buffered
     return 0
 

@@ -27,6 +27,10 @@ _stamps: dict[int, tuple[int, int]] = {}
 _MAX_STAMPS = 100_000
 
 
+class TracingUnavailableError(RuntimeError):
+    """Tracing is on but OpenTelemetry's SDK is not installed."""
+
+
 def enabled() -> bool:
     return _tracer is not None
 
@@ -41,7 +45,7 @@ def setup(service_name: str, exporter: Any = None) -> None:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
     except ImportError as exc:
-        raise RuntimeError(
+        raise TracingUnavailableError(
             'MODERATION_TRACING=true needs the tracing extra: pip install ".[cpu,tracing]"'
         ) from exc
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
 from importlib.metadata import version
+from pathlib import Path
 
 from packaging.requirements import Requirement
 
@@ -39,3 +41,17 @@ def test_fastapi_is_bounded_to_versions_the_json_route_was_tested_on() -> None:
 def test_the_console_script_runs_the_server() -> None:
     scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["moderation-service"] == "service.__main__:main"
+
+
+def test_tracing_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
+    # A stand-in `opentelemetry.sdk` that cannot be imported: the install without the extra.
+    fake = tmp_path / "opentelemetry" / "sdk"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('not installed')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "MODERATION_TRACING": "true"}
+    out = subprocess.run(
+        [sys.executable, "-m", "service"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert 'pip install ".[cpu,tracing]"' in out.stderr
