@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cu
 
 export DATA_DIR
 
-.PHONY: install serve serve-install test bench lint artifact loadtest clean litellm-proxy bench-long
+.PHONY: install serve serve-install test bench lint artifact loadtest clean litellm-proxy bench-long \
+	reliability
 
 install: $(STAMP)
 
@@ -70,6 +71,11 @@ bench: install
 # Harmful texts buried in 3,000 benign words: caught under each long-input policy (prints only).
 bench-long: install
 	$(PY) -m service.bench_long_inputs --artifact $(ARTIFACT) --data-dir $(DATA_DIR)
+
+# Abuse, fairness, overload, deadline goodput, Redis faults and SIGTERM against real servers on
+# 127.0.0.1 (prints figures, asserts nothing; ~4 min). RELIABILITY_ARGS=--short: the CI version.
+reliability: install
+	$(PY) -m loadtest.reliability --artifact $(ARTIFACT) $(RELIABILITY_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

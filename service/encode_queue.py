@@ -10,8 +10,9 @@ light load every call is a round of its own, as with a plain executor.
 A call of more than `long_chars` characters (texts that need windows) is encoded on a thread of
 its own instead, outside the rounds: tokenising and planning 16 texts of 32,000 characters takes
 a good part of a second, and every short request of the rounds behind it would wait that long.
-That thread runs at the lowest CPU priority (Linux nice 19, per thread), so on a busy machine
-long texts take the CPU that short requests leave.
+That thread runs at a low CPU priority (Linux nice 10, per thread), so on a busy machine long
+texts mostly take the CPU that short requests leave (nice 19 starved them: 7 long requests in
+10 s beside 4 short-prompt clients and another process busy on the machine).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class EncodeQueue:
             None
             if long_chars is None
             else ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="tokenize-long", initializer=_lowest_priority
+                max_workers=1, thread_name_prefix="tokenize-long", initializer=_low_priority
             )
         )
 
@@ -148,7 +149,11 @@ class EncodeQueue:
             return exc
 
 
-def _lowest_priority() -> None:
+# CFS weight 110 against 1024 for the event loop and the model threads.
+_LONG_NICE = 10
+
+
+def _low_priority() -> None:
     # On Linux a thread is a task with its own nice value; elsewhere this is a no-op.
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LONG_NICE)

@@ -163,8 +163,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _client_disconnect(request: Request, exc: Exception) -> Response:
     # The client left (mid-body, or while its request waited): nothing to answer and nothing
-    # went wrong here. The response is never sent; its status is what the metrics count.
-    log.debug("client disconnected: %s %s", request.method, request.url.path)
+    # went wrong here. The response is never sent; its status is what the metrics count and
+    # the request line logs (at debug, middleware.py), with no traceback.
     return Response(status_code=CLIENT_CLOSED_STATUS)
 
 

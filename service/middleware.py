@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from service import tracing
-from service.errors import error_response
+from service.errors import CLIENT_CLOSED_STATUS, error_response
 from service.logs import (
     REQUEST_ID_HEADER,
     RequestRecord,
@@ -98,7 +98,9 @@ class RequestAccountingMiddleware:
             self.metrics.requests.labels(endpoint=endpoint, status=str(status)).inc()
             self.metrics.request_latency.labels(endpoint=endpoint).observe(latency)
             current_request.reset(token)
-            level = logging.DEBUG if endpoint in self.quiet_paths else logging.INFO
+            # A client that left (499) is not news: one line at debug, as for probes.
+            quiet = endpoint in self.quiet_paths or status == CLIENT_CLOSED_STATUS
+            level = logging.DEBUG if quiet else logging.INFO
             if request_log.isEnabledFor(level):
                 fields = record.fields(status, latency, with_texts=self.log_texts)
                 request_log.log(level, "request", extra={"fields": fields})

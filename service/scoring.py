@@ -139,8 +139,13 @@ class Moderator:
             # Before any tokenising or queueing: a refusal here costs microseconds.
             ticket = self.admission.before_tokenising([pairs[n] for n in todo], deadline)
         if todo:
-            with tracing.span("moderation.tokenize", pairs=len(todo)):
-                items = await self.encoder.encode([pairs[n] for n in todo])
+            try:
+                with tracing.span("moderation.tokenize", pairs=len(todo)):
+                    items = await self.encoder.encode([pairs[n] for n in todo])
+            finally:
+                if self.admission is not None and ticket is not None:
+                    # Queued next, with no await in between, or never (an error, a client gone).
+                    self.admission.release(ticket)
             flat = [seq for item in items for seq in item.sequences]
             if self.admission is not None:
                 self.admission.check_windows(len(flat))

@@ -37,9 +37,12 @@ def test_the_short_reliability_suite(tiny_artifact: Path, tmp_path: Path) -> Non
     assert set(overload["statuses"]) == {200, 429}
     assert overload["429_with_retry_after"] == 1.0
 
-    late = results["deadline"]["honouring Retry-After"]
+    late = results["deadline"]["128 clients honouring Retry-After (with jitter)"]
     assert late["goodput_per_s"] > 0
     assert set(late["statuses"]) <= {200, 429, 503}
+
+    redis = results["redis"]
+    assert all(phase["failed"] == 0 for name, phase in redis.items() if name != "cache")
 
     sigterm = results["sigterm"]
     assert sigterm["exit_code"] == 0
