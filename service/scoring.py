@@ -123,6 +123,8 @@ class Moderator:
         """
         if deadline is None:
             deadline = time.monotonic() + self.timeout_s
+        # Over the window budget is refused before even its cache keys are hashed.
+        least_tokens = self.admission.check_budget(pairs) if self.admission is not None else []
         scheme = self.encoder.scheme
         keys = [cache_key(self.model_id, scheme, prompt, response) for prompt, response in pairs]
         with tracing.span("moderation.cache_get", pairs=len(keys)):
@@ -137,7 +139,9 @@ class Moderator:
         ticket = None
         if todo and self.admission is not None:
             # Before any tokenising or queueing: a refusal here costs microseconds.
-            ticket = self.admission.before_tokenising([pairs[n] for n in todo], deadline)
+            ticket = self.admission.before_tokenising(
+                [pairs[n] for n in todo], deadline, [least_tokens[n] for n in todo]
+            )
         if todo:
             try:
                 with tracing.span("moderation.tokenize", pairs=len(todo)):
