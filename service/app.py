@@ -100,7 +100,8 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
             max_wait_s=settings.max_wait_ms / 1000.0,
             max_queue=settings.max_queue,
             strategy=settings.batching,
-            max_age_s=settings.max_queue_age_ms / 1000.0,
+            # A window of a long text; short prompts are a few dozen tokens.
+            heavy_tokens=manifest.max_length // 2,
         ),
         key=sequence_key,
         observer=metrics,

@@ -59,11 +59,9 @@ class Settings(BaseSettings):
     # JSON values than `max_json_values` is refused before it is parsed; a request whose texts
     # need more than `max_request_windows` model windows (estimated from characters before
     # tokenising, counted after; never below `max_batch_items`, so that any batch of short
-    # texts fits) is refused with 413; an item waiting longer than
-    # `max_queue_age_ms` is scored next whatever its request (the fair scheduler's guard).
+    # texts fits) is refused with 413.
     max_json_values: int = Field(default=16_384, ge=64)
     max_request_windows: int = Field(default=256, ge=1)
-    max_queue_age_ms: float = Field(default=2500.0, ge=0)
     # Shutdown: on SIGTERM /readyz answers 503 for `shutdown_drain_seconds` while requests are
     # still served (so load balancers stop sending), then the listener closes and in-flight
     # requests get what is left of `shutdown_timeout_seconds` (counted from the signal).

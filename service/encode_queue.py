@@ -10,17 +10,13 @@ light load every call is a round of its own, as with a plain executor.
 A call of more than `long_chars` characters (texts that need windows) is encoded on a thread of
 its own instead, outside the rounds: tokenising and planning 16 texts of 32,000 characters takes
 a good part of a second, and every short request of the rounds behind it would wait that long.
-That thread runs at a low CPU priority (Linux nice 10, per thread), so on a busy machine long
-texts mostly take the CPU that short requests leave (nice 19 starved them: 7 long requests in
-10 s beside 4 short-prompt clients and another process busy on the machine).
+It runs at normal priority: at a lower one, a busy machine can leave it off the CPU while it
+holds the GIL, and the event loop then waits for the very thread it meant to put last.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -51,9 +47,7 @@ class EncodeQueue:
         self._long_executor = (
             None
             if long_chars is None
-            else ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="tokenize-long", initializer=_low_priority
-            )
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize-long")
         )
 
     def close(self) -> None:
@@ -147,13 +141,3 @@ class EncodeQueue:
             return self.encoder(pairs)
         except Exception as exc:
             return exc
-
-
-# CFS weight 110 against 1024 for the event loop and the model threads.
-_LONG_NICE = 10
-
-
-def _low_priority() -> None:
-    # On Linux a thread is a task with its own nice value; elsewhere this is a no-op.
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LONG_NICE)
