@@ -84,6 +84,9 @@ def test_the_report_has_mean_sd_and_a_paired_bootstrap(experiment: dict[str, Any
     assert "dev/transfer" in data["table"]["all"] and "spearman" in data["table"]["all"][
         "dev/transfer"]  # fmt: skip
     assert any(key.startswith("eval/xstest") for key in data["bootstrap"]["all"])
+    # what ships is chosen from dev alone, and the report says which and why
+    assert data["choice"]["arm"] in ("all", "no-templates") and data["choice"]["seed"] in (1, 2)
+    assert "**Choice (dev only):**" in report
 
 
 def test_a_second_run_resumes_instead_of_retraining(experiment: dict[str, Any]) -> None:

@@ -235,12 +235,41 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
             }
         table[arm]["dev score"] = {"mean dev AUPRC": mean_sd([r["dev_score"] for r in arm_runs])}
     boot = bootstrap_against_baseline(runs, exp)
+    choice = choose(exp, per_run, boot)
     report = {"config": dataclasses.asdict(exp), "runs": per_run,
-              "table": table, "bootstrap": boot}  # fmt: skip
+              "table": table, "bootstrap": boot, "choice": choice}  # fmt: skip
     out = paths.root / "experiment"
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "report.md").write_text(markdown(exp, table, boot, per_run))
+    (out / "report.md").write_text(markdown(exp, table, boot, per_run, choice))
     print((out / "report.md").read_text())
+
+
+def choose(
+    exp: ExperimentConfig,
+    per_run: dict[str, list[dict[str, Any]]],
+    boot: dict[str, dict[str, dict[str, Any]]],
+) -> dict[str, Any]:
+    """What ships, from the dev suite alone.
+
+    The arm with the highest mean dev AUPRC, if the paired bootstrap finds it higher than the
+    baseline on at least one dev set and lower on none; otherwise the baseline (the simpler
+    recipe: a difference inside the noise is no difference). Its seed with the best dev score.
+    """
+    means = {a: float(np.mean([r["dev_score"] for r in rs])) for a, rs in per_run.items() if rs}
+    if not means:
+        return {}
+    best = max(means, key=lambda a: means[a])
+    verdicts = [
+        b["verdict"] for key, b in boot.get(best, {}).items()
+        if key.startswith("dev/") and key.endswith(" auprc")
+    ]  # fmt: skip
+    wins = best == exp.baseline or ("higher" in verdicts and "lower" not in verdicts)
+    arm = best if wins or exp.baseline not in means else exp.baseline
+    seed = max(per_run[arm], key=lambda r: r["dev_score"])["seed"]
+    why = f"`{best}` has the highest mean dev AUPRC ({means[best]:.4f})" + (
+        "" if arm == best else f" but is not above `{exp.baseline}` beyond the noise on dev"
+    )
+    return {"arm": arm, "seed": seed, "mean_dev_auprc": means, "why": why}
 
 
 def bootstrap_against_baseline(
@@ -279,6 +308,7 @@ def markdown(
     table: dict[str, dict[str, dict[str, tuple[float, float]]]],
     boot: dict[str, dict[str, dict[str, Any]]],
     per_run: dict[str, list[dict[str, Any]]],
+    choice: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         "# Experiment report",
@@ -320,6 +350,9 @@ def markdown(
     for arm, arm_runs in per_run.items():
         for r in arm_runs:
             lines.append(f"| `{arm}` | {r['seed']} | {r['threshold']:.4f} | {r['dev_score']:.4f} |")
+    if choice:
+        lines += ["", f"**Choice (dev only):** `{choice['arm']}`, seed {choice['seed']}: "
+                  f"{choice['why']}."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
