@@ -357,6 +357,10 @@ class DynamicBatcher(Generic[S]):
                 depth = len(self._pending)
                 heavy = self._is_heavy(batch)
                 self._heavy_running += heavy
+                if self._pending:
+                    # `submit` wakes one worker; what this one left is for the next (a long
+                    # text's windows arrive in one call, and were scored on one worker).
+                    self._cond.notify()
             if self._observer is not None:
                 self._observer.queue_depth(depth)
             if not batch:

@@ -354,3 +354,49 @@ def test_workers_run_batches_side_by_side() -> None:
 def test_a_batcher_needs_a_forward() -> None:
     with pytest.raises(ValueError, match="at least one"):
         DynamicBatcher([], CONFIG)
+
+
+def test_requests_take_turns_round_robin() -> None:
+    # A request of many windows queued first does not hold the engine until it is done: a
+    # request that arrives later gets the next turn after the long one's first batch.
+    model = RecordingModel(hold_first=True)
+    config = BatcherConfig(max_batch_size=2, max_batch_tokens=1000, max_padding_ratio=0.1)
+
+    async def body(batcher: DynamicBatcher[Seq]) -> None:
+        long_request = [seq(100 + n, 20) for n in range(8)]
+        await queued_then_released(batcher, model, [long_request, [seq(1, 3)]])
+
+    run(model, config, body)
+    batches = model.batches[1:]  # after the blocker
+    assert [seq(1, 3)] in batches
+    assert batches.index([seq(1, 3)]) == 1  # one batch of the long request, then the short one
+
+
+def test_a_free_worker_takes_a_light_item_while_heavy_batches_hold_the_others() -> None:
+    heavy_model, light_model = RecordingModel(hold_first=True), RecordingModel(hold_first=True)
+    config = BatcherConfig(max_batch_size=1, heavy_tokens=10)
+
+    async def main() -> list[list[Seq]]:
+        batcher: DynamicBatcher[Seq] = DynamicBatcher([heavy_model, light_model], config)
+        batcher.start()
+        try:
+            heavy = [seq(100 + n, 20) for n in range(6)]
+            first = asyncio.ensure_future(batcher.submit(heavy))
+            # Both workers hold a heavy batch: nothing light was waiting (work conserving).
+            await asyncio.to_thread(heavy_model.entered.wait, 5)
+            await asyncio.to_thread(light_model.entered.wait, 5)
+            light = asyncio.ensure_future(batcher.submit([seq(1, 3)]))
+            await until(lambda: batcher.depth == 5)
+            light_model.gate.set()  # one worker frees; the other still runs a heavy batch
+            await light
+            heavy_model.gate.set()
+            await first
+            return light_model.batches
+        finally:
+            heavy_model.gate.set()
+            light_model.gate.set()
+            batcher.close()
+
+    batches = asyncio.run(main())
+    # Its next batch was the light item, though older heavy items waited with an earlier turn.
+    assert batches[1] == [seq(1, 3)]
