@@ -441,12 +441,19 @@ def abuse(server: Server, *, short: bool) -> Results:
 
     head = b"POST /moderate HTTP/1.1\r\nHost: r\r\nContent-Type: application/json\r\n"
     leavers = 100 if short else 1000
-    before_499 = server.metric("moderation_requests_total", status="499")
+    waiters = 20 if short else 100
+
+    def ended() -> dict[str, float]:
+        return {
+            status: server.metric("moderation_requests_total", endpoint="/moderate", status=status)
+            for status in ("200", "413", "429", "499", "503")
+        }
+
+    before = ended()
     for _ in range(leavers):
         exchange(server.port, head + b'Content-Length: 900\r\n\r\n{"prompt": "ab', close_after_s=0)
     texts = Texts(7)
     windows_before = server.metric("moderation_input_windows_count")
-    waiters = 20 if short else 100
     long_bodies = texts.longs(waiters)
     for _ in range(waiters):  # a long text, then leave while it is tokenised or queued
         body = long_bodies()
@@ -454,19 +461,22 @@ def abuse(server: Server, *, short: bool) -> Results:
                  close_after_s=0.002)  # fmt: skip
     # Each is counted when its request ends; a long text may still be in the tokeniser.
     settle = time.monotonic() + 15
-    left = 0.0
+    counts: dict[str, float] = {}
     while time.monotonic() < settle:
-        left = server.metric("moderation_requests_total", status="499") - before_499
-        if left >= leavers + waiters:
+        counts = {k: v - before[k] for k, v in ended().items()}
+        if sum(counts.values()) >= leavers + waiters:
             break
         time.sleep(0.2)
     scored = server.metric("moderation_input_windows_count") - windows_before
     five = server.metric("moderation_requests_total", status="500")
+    left = counts.get("499", 0.0)
+    # A long text refused at once (429 when it came in a burst) ended before its client left.
     out["disconnects"] = {"clients": leavers + waiters, "counted_499": left,
+                          "ended": {k: v for k, v in counts.items() if v},
                           "scored_after_leaving": scored, "server_errors": five}  # fmt: skip
     say(f"{leavers} clients closing mid-body + {waiters} leaving while their long text waits: "
-        f"{left:.0f} counted as 499, {scored:.0f} of the {waiters} long texts still scored, "
-        f"{five:.0f} server errors")  # fmt: skip
+        f"{left:.0f} counted as 499 (all: {out['disconnects']['ended']}), {scored:.0f} of the "
+        f"{waiters} long texts still scored, {five:.0f} server errors")  # fmt: skip
 
     big = exchange(server.port, b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * 256_000 + b"\r\n\r\n")
     out["big_headers"] = big[:12].decode(errors="replace") or "reset"

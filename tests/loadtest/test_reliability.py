@@ -20,7 +20,11 @@ def test_the_short_reliability_suite(tiny_artifact: Path, tmp_path: Path) -> Non
     assert 400 <= huge["status"] < 500 and huge["reply_bytes"] < 64 * 1024
     assert all(status < 500 for status in abuse["fuzz_statuses"])
     gone = abuse["disconnects"]
-    assert gone["counted_499"] == gone["clients"] and gone["server_errors"] == 0
+    assert gone["counted_499"] >= 100  # every client that left mid-body
+    assert sum(gone["ended"].values()) == gone["clients"]  # none still running, none lost
+    # (How many long texts were still scored after their client left is printed: it depends on
+    # how fast the tiny model is, so it is a figure, not a check.)
+    assert set(gone["ended"]) <= {"200", "429", "499"} and gone["server_errors"] == 0
     assert abuse["big_headers"] in ("HTTP/1.1 431", "reset")
     assert abuse["slowloris"]["still_open"] == 0
     assert abuse["server_errors"] == 0
