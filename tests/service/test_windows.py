@@ -127,9 +127,10 @@ def test_head_tail_misses_the_middle(head_tail: ServiceProcess) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the shipped student (0.1.0 and 0.2.0) does not flag the sentence inside a 128-token "
-    "window of benign text: the model dilutes, not the windowing (issue 3). Strict, so a "
-    "stronger student fails here until the marker is removed",
+    reason="the shipped student (0.1.0 to 0.3.0) does not flag the sentence inside a 128-token "
+    "window of benign text: 0.3.0 scores it 0.99 alone and 0.02 inside a window; the model "
+    "dilutes (no training row hides harm inside long benign text), not the windowing. Strict, "
+    "so a stronger student fails here until the marker is removed",
 )
 def test_the_student_catches_a_buried_sentence_only_with_windows(start_service: Start) -> None:
     if not (STUDENT / "manifest.json").is_file():
