@@ -364,6 +364,8 @@ def say(line: str) -> None:
 
 
 def exchange(port: int, data: bytes, *, close_after_s: float | None = None) -> bytes:
+    """Send raw bytes; read the reply until the server closes (or close first, as a client
+    that leaves). A reset after the server refused the request reads as what came before it."""
     with socket.create_connection((HOST, port), timeout=30) as sock:
         try:
             sock.sendall(data)

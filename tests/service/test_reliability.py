@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from loadtest.reliability import exchange
 from tests.service.test_api import metric
 
 MAX_ITEMS = 8
@@ -48,26 +49,6 @@ def server(start_service: Any, tiny_artifact: Path) -> Any:
 def client(server: Any) -> Any:
     with httpx.Client(base_url=server.url, timeout=30) as c:
         yield c
-
-
-def exchange(port: int, data: bytes, *, close_after_s: float | None = None) -> bytes:
-    """Send raw bytes; read the reply until the server closes (or close first, as a client
-    that leaves). A reset after the server refused the request reads as what came before it."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        try:
-            sock.sendall(data)
-        except OSError:
-            return b""
-        if close_after_s is not None:
-            time.sleep(close_after_s)
-            return b""
-        reply = b""
-        try:
-            while chunk := sock.recv(65536):
-                reply += chunk
-        except OSError:
-            pass
-        return reply
 
 
 @pytest.mark.parametrize("path", list(JSON_ENDPOINTS))
