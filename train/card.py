@@ -253,8 +253,8 @@ Eval sets:
 ## Reproduce
 ```
 make artifact                         # = python -m train all --config train/configs/reference.yaml
-python -m train experiment --arms no-aug,harmaug --seeds 3   # the arms x seeds behind the choice
-python -m train experiment --report-only --arms no-aug,harmaug --seeds 3 \\
+python -m train experiment --arms no-aug,harmaug,recipe-0.2 --seeds 3   # the arms behind the choice
+python -m train experiment --report-only --arms no-aug,harmaug,recipe-0.2 --seeds 3 \\
     --work-dir train/reports/experiment-runs   # the report again from the committed scores
 python -m train evaluate {artifact_dir}   # metrics + latency of this artifact
 ```
