@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.processes import ServiceProcess
 from tests.service.keyword_scorer import HARMFUL_PROBABILITY, MODEL_ID
+from tests.service.test_api import metric
 
 MARKER = "zqxmarker7731"  # a word no log line would hold unless it logged the prompt
 
@@ -45,15 +45,6 @@ def request_line(server: ServiceProcess, request_id: str) -> dict[str, Any]:
         if time.monotonic() > deadline:
             pytest.fail(f"no log line for request {request_id}:\n{server.log()[-2000:]}")
         time.sleep(0.05)
-
-
-def metric(client: httpx.Client, name: str, **labels: str) -> float:
-    total = 0.0
-    for family in text_string_to_metric_families(client.get("/metrics").text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
 
 
 @pytest.fixture(scope="module")
