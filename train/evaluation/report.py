@@ -168,8 +168,9 @@ def write_report(report: EvalReport, out_dir: Path) -> None:
     (out_dir / "eval.json").write_text(json.dumps(report.to_json(), indent=2) + "\n")
     anchors = "\n".join(f"- {EVALS[k].name}: {v}" for k, v in ANCHORS.items())
     md = (
-        f"# Evaluation: {report.model}\n\nThreshold {report.threshold:.4f} (chosen on the "
-        f"seeds' validation split). Positive class = harmful.\n\n{markdown_table([report])}\n\n"
+        f"# Evaluation: {report.model}\n\nThreshold {report.threshold:.4f} (the model's own, "
+        "chosen on training-side data, never an eval set). Positive class = harmful.\n\n"
+        f"{markdown_table([report])}\n\n"
         f"Anchors:\n{anchors}\n"
     )
     (out_dir / "eval.md").write_text(md)
