@@ -188,8 +188,9 @@ prompt, or for a (prompt, response) pair. int8 ONNX, {size_mb:.1f} MB, served by
   {teacher_parity}
 
 ## Evaluation (teacher vs student)
-Positive class = harmful. F1, precision and recall at each model's own validation threshold
-(student {m.threshold:.3f}, teacher {teacher.threshold:.3f}); AUPRC = average precision. The
+Positive class = harmful. F1, precision and recall at each model's own threshold, never set on
+an eval set (student {m.threshold:.3f}, teacher {teacher.threshold:.3f}: see above);
+AUPRC = average precision. The
 student's full table is `eval.md` (also `eval.json`, `pr_curve.png`).
 
 {side_by_side(student, teacher)}
