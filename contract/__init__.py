@@ -1,7 +1,8 @@
 """What `train/` writes and `service/` reads: the artifact layout, the pair format, the labels.
 
 Both sides import from here so the model is never fed text in a format it was not trained on.
-`contract.llamaguard` is the Llama Guard 3 prompt, shared by the teacher and the load test.
+`contract.categories` names the hazards and their OpenAI mapping; `contract.llamaguard` is the
+Llama Guard 3 prompt, shared by the teacher and the load test.
 This package needs only the standard library, numpy, pydantic and `tokenizers`.
 """
 
@@ -17,24 +18,40 @@ from contract.artifact import (
     sha256_file,
     write_manifest,
 )
+from contract.categories import (
+    CATEGORY_CODES,
+    CATEGORY_OUTPUT,
+    LLAMA_GUARD_CATEGORIES,
+    OPENAI_CATEGORIES,
+    OPENAI_CATEGORY_MAP,
+    category_probabilities,
+    openai_scores,
+)
 from contract.labels import HARMFUL_INDEX, LABELS, harmful_probability
 from contract.pairs import EncodedPair, encode_pair, encode_pairs, prepare_tokenizer
 
 __all__ = [
     "ARTIFACT_SCHEMA_VERSION",
+    "CATEGORY_CODES",
+    "CATEGORY_OUTPUT",
     "HARMFUL_INDEX",
     "LABELS",
+    "LLAMA_GUARD_CATEGORIES",
     "MANIFEST_FILE",
     "MODEL_FILE",
+    "OPENAI_CATEGORIES",
+    "OPENAI_CATEGORY_MAP",
     "TOKENIZER_FILE",
     "Artifact",
     "ArtifactError",
     "EncodedPair",
     "Manifest",
+    "category_probabilities",
     "encode_pair",
     "encode_pairs",
     "harmful_probability",
     "load_artifact",
+    "openai_scores",
     "prepare_tokenizer",
     "sha256_file",
     "write_manifest",

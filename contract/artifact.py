@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from contract.categories import LLAMA_GUARD_CATEGORIES, OPENAI_CATEGORIES
 from contract.labels import HARMFUL_INDEX, LABELS
 
 ARTIFACT_SCHEMA_VERSION = 1
@@ -47,6 +48,13 @@ class Manifest(BaseModel):
     teacher: str | None = None
     quantization: str | None = None
     license: str | None = None
+    # The category head (contract/categories.py); empty for a binary-only artifact.
+    categories: list[str] = Field(default_factory=list, description="hazard codes, head order")
+    category_output: str | None = None
+    category_thresholds: dict[str, float] = Field(default_factory=dict)
+    category_map: dict[str, list[str]] = Field(
+        default_factory=dict, description="OpenAI category -> hazard codes it takes the max of"
+    )
     files: dict[str, str] = Field(description="file name -> sha256 hex digest")
 
     @property
@@ -121,6 +129,7 @@ def load_artifact(folder: Path | str, *, verify_hashes: bool = True) -> Artifact
             f"{manifest_path} declares labels {manifest.labels} (harmful index "
             f"{manifest.harmful_index}); expected {list(LABELS)} with index {HARMFUL_INDEX}"
         )
+    _check_categories(manifest, manifest_path)
     for name in (MODEL_FILE, TOKENIZER_FILE):
         path = folder / name
         if not path.is_file():
@@ -136,3 +145,19 @@ def load_artifact(folder: Path | str, *, verify_hashes: bool = True) -> Artifact
                     f"!= {expected[:12]}... (corrupt, a Git LFS pointer, or replaced)"
                 )
     return Artifact(path=folder, manifest=manifest)
+
+
+def _check_categories(manifest: Manifest, manifest_path: Path) -> None:
+    if not manifest.categories:
+        return
+    unknown = [c for c in manifest.categories if c not in LLAMA_GUARD_CATEGORIES]
+    if unknown or len(set(manifest.categories)) != len(manifest.categories):
+        raise ArtifactError(f"{manifest_path} lists unknown or repeated categories: {unknown}")
+    if not manifest.category_output:
+        raise ArtifactError(f"{manifest_path} lists categories but no category_output")
+    missing = [c for c in manifest.categories if c not in manifest.category_thresholds]
+    if missing:
+        raise ArtifactError(f"{manifest_path} has no category threshold for {missing}")
+    for key, codes in manifest.category_map.items():
+        if key not in OPENAI_CATEGORIES or any(c not in manifest.categories for c in codes):
+            raise ArtifactError(f"{manifest_path} maps {key!r} to {codes}, outside the contract")
