@@ -28,7 +28,7 @@ from contract.categories import (
     openai_scores,
 )
 from contract.labels import HARMFUL_INDEX, LABELS, harmful_probability
-from contract.pairs import EncodedPair, encode_pair, encode_pairs, prepare_tokenizer
+from contract.pairs import EncodedPair, Pair, encode_pair, encode_pairs, prepare_tokenizer
 
 __all__ = [
     "ARTIFACT_SCHEMA_VERSION",
@@ -46,6 +46,7 @@ __all__ = [
     "ArtifactError",
     "EncodedPair",
     "Manifest",
+    "Pair",
     "category_probabilities",
     "encode_pair",
     "encode_pairs",

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from tokenizers import Encoding, Tokenizer
 
+# A moderation input: the prompt, and the response when there is one.
+Pair = tuple[str, str | None]
+
 
 @dataclass(frozen=True, slots=True)
 class EncodedPair:
@@ -49,7 +52,7 @@ def encode_pair(tokenizer: Tokenizer, prompt: str, response: str | None) -> Enco
     return _from_encoding(tokenizer.encode(prompt, response))
 
 
-def encode_pairs(tokenizer: Tokenizer, pairs: list[tuple[str, str | None]]) -> list[EncodedPair]:
+def encode_pairs(tokenizer: Tokenizer, pairs: list[Pair]) -> list[EncodedPair]:
     """Batch form of `encode_pair` (tokenizers runs the batch in Rust, in parallel)."""
     inputs: list[str | tuple[str, str]] = [p if not r else (p, r) for p, r in pairs]
     return [_from_encoding(e) for e in tokenizer.encode_batch(inputs)]

@@ -28,11 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from contract import Pair
 from service.batcher import QueueFullError
 from service.errors import InvalidInputError
 from service.metrics import Metrics, RejectReason
-
-Pair = tuple[str, str | None]
 
 # The time beyond the model estimate, from recent requests: older than this it is forgotten
 # (so that shedding cannot feed on itself once nothing is admitted to refresh it), and each

@@ -23,6 +23,7 @@ from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
 from service.config import Settings, engine_layout
 from service.deps import ServiceState
 from service.encode_queue import EncodeQueue
+from service.encoding import sequence_key
 from service.engine import cuda_available, start_sessions
 from service.errors import install_error_handlers
 from service.health.router import router as health_router
@@ -35,7 +36,7 @@ from service.moderate.router import router as moderate_router
 from service.moderate.serving import ModerationServing
 from service.openai_moderations.router import router as openai_router
 from service.openai_moderations.serving import OpenAIModerationServing
-from service.scoring import Moderator, sequence_key
+from service.scoring import Moderator
 from service.verdicts import Verdicts
 from service.windows import LongInputPolicy, build_encoder
 
@@ -116,11 +117,12 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     )
     if settings.shadow_mode:
         log.warning("shadow mode: verdicts are logged and counted, but nothing is blocked")
+    # A call longer than this needs windows: it is tokenised apart (encode_queue.py).
+    encode_queue = EncodeQueue(encoder, executor, metrics, long_chars=16 * manifest.max_length)
     moderator = Moderator(
         model_id=manifest.model_id,
         threshold=threshold,
-        # A call longer than this needs windows: it is tokenised apart (encode_queue.py).
-        encoder=EncodeQueue(encoder, executor, metrics, long_chars=16 * manifest.max_length),
+        encoder=encode_queue,
         batcher=batcher,
         cache=cache,
         timeout_s=settings.request_timeout_ms / 1000.0,
@@ -161,6 +163,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
         ),
         metrics=metrics,
         tokenize_executor=executor,
+        encode_queue=encode_queue,
     )
 
 
@@ -207,7 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.batcher.close()
             await state.cache.close()
             state.tokenize_executor.shutdown(wait=False)
-            state.moderator.encoder.close()
+            state.encode_queue.close()
 
     app = FastAPI(
         title="HarmAug moderation service",

@@ -23,10 +23,10 @@ from pathlib import Path
 from tokenizers import Tokenizer
 from tqdm import tqdm
 
-from contract import EncodedPair, load_artifact, prepare_tokenizer
+from contract import EncodedPair, Pair, load_artifact, prepare_tokenizer
 from service.config import Settings
+from service.encoding import EncodedItem, PairEncoder
 from service.engine import OnnxEngine
-from service.scoring import EncodedItem, Pair, PairEncoder
 from service.windows import LongInputPolicy, build_encoder
 
 OAI_EVAL = Path("eval/oai_moderation/samples-1680.jsonl.gz")

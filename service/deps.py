@@ -11,6 +11,7 @@ from contract import Artifact, EncodedPair
 from service.batcher import BatcherClosedError, DynamicBatcher
 from service.cache import ScoreCache
 from service.config import Settings
+from service.encode_queue import EncodeQueue
 from service.engine import OnnxEngine
 from service.litellm_guardrail.serving import GuardrailServing
 from service.metrics import Metrics
@@ -32,6 +33,7 @@ class ServiceState:
     guardrail_serving: GuardrailServing
     metrics: Metrics
     tokenize_executor: ThreadPoolExecutor
+    encode_queue: EncodeQueue  # the moderator's encoder; closed with the executor
     ready: bool = False
     draining: bool = False  # SIGTERM received: still serving, but /readyz answers 503
 

@@ -21,14 +21,18 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 
+from contract import Pair
+from service.encoding import EncodedItem, PairEncoder
 from service.metrics import Metrics
-from service.scoring import EncodedItem, Pair, PairEncoder
 
 _Call = tuple[Sequence[Pair], "asyncio.Future[list[EncodedItem]]"]
 
 
 class EncodeQueue:
-    """`await queue.encode(pairs)`: the encoder's items for `pairs`, computed on `executor`."""
+    """`await queue.encode(pairs)`: the encoder's items for `pairs`, computed on `executor`.
+
+    An `AsyncPairEncoder`, the one the `Moderator` is given.
+    """
 
     def __init__(
         self,

@@ -1,33 +1,27 @@
 """The scoring core every endpoint uses: cache, tokenise (off the loop), batch, fill the cache.
 
 `Moderator.moderate(pairs)` takes (prompt, response) pairs and returns one `ModerationResult`
-per pair, in order. How a pair becomes model input is a `PairEncoder`: the default truncates to
-the model's window (one sequence per pair); an encoder may instead return several sequences per
-pair (windows over a long text), whose scores are combined by taking the maximum, since one
-harmful window makes the pair harmful. The encoder's `scheme` is part of the cache key.
+per pair, in order. How a pair becomes model input is the encoder's business (`service.encoding`);
+a pair encoded as several sequences (windows over a long text) takes their maximum score, since
+one harmful window makes the pair harmful. The encoder's `scheme` is part of the cache key.
 """
 
 from __future__ import annotations
 
 import time
-from array import array
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from tokenizers import Tokenizer
-
-from contract import EncodedPair, encode_pair, encode_pairs
+from contract import EncodedPair, Pair
 from service import tracing
 from service.batcher import DeadlineExceededError, DynamicBatcher
 from service.cache import CachedScore, ScoreCache, cache_key
+from service.encoding import AsyncPairEncoder
 from service.metrics import Metrics
 
 if TYPE_CHECKING:
     from service.admission import Admission
-    from service.encode_queue import EncodeQueue
-
-Pair = tuple[str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,45 +33,6 @@ class ModerationResult:
     windows: int = 1  # sequences scored for the pair (several for a long input in windows)
 
 
-@dataclass(frozen=True, slots=True)
-class EncodedItem:
-    """Model input for one pair: one sequence, or several whose maximum score is the pair's."""
-
-    sequences: list[EncodedPair]
-    truncated: bool
-
-
-class PairEncoder(Protocol):
-    scheme: str  # names the encoding in cache keys; change it when the encoding changes
-
-    def __call__(self, pairs: Sequence[Pair]) -> list[EncodedItem]: ...
-
-
-class TruncatingEncoder:
-    """The contract's pair format, truncated to the model's max length: one sequence per pair."""
-
-    scheme = "truncate"
-
-    def __init__(self, tokenizer: Tokenizer) -> None:
-        self.tokenizer = tokenizer  # already set up by `contract.prepare_tokenizer`
-
-    def __call__(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
-        if len(pairs) == 1:  # the common case; skips the batch API's thread-pool round trip
-            encoded = [encode_pair(self.tokenizer, *pairs[0])]
-        else:
-            encoded = encode_pairs(self.tokenizer, list(pairs))
-        return [EncodedItem(sequences=[e], truncated=e.truncated) for e in encoded]
-
-
-def sequence_key(seq: EncodedPair) -> Hashable:
-    """Single-flight key: identical token sequences get one score.
-
-    Bytes, because a bytes object caches its hash and a tuple of ints does not: the batcher's
-    dictionaries hash a key on every lookup.
-    """
-    return (array("i", seq.input_ids).tobytes(), array("i", seq.token_type_ids).tobytes())
-
-
 class Moderator:
     """Scores pairs through the cache and the shared batcher."""
 
@@ -86,7 +41,7 @@ class Moderator:
         *,
         model_id: str,
         threshold: float,
-        encoder: EncodeQueue,
+        encoder: AsyncPairEncoder,
         batcher: DynamicBatcher[EncodedPair],
         cache: ScoreCache,
         timeout_s: float,

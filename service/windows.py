@@ -26,8 +26,8 @@ from enum import StrEnum
 
 from tokenizers import Encoding, Tokenizer
 
-from contract import encode_pairs
-from service.scoring import EncodedItem, Pair, PairEncoder, TruncatingEncoder
+from contract import Pair, encode_pairs
+from service.encoding import EncodedItem, PairEncoder, TruncatingEncoder
 
 # Re-tokenising a slice cut at word starts gives back the same tokens; the margin only absorbs
 # tokenizers whose pre-tokeniser merges across the cut (it costs 2 tokens of each window).

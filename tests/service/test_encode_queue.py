@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer
 
-from contract import encode_pair, prepare_tokenizer
+from contract import Pair, encode_pair, prepare_tokenizer
 from service.encode_queue import EncodeQueue
-from service.scoring import EncodedItem, Pair, TruncatingEncoder
+from service.encoding import EncodedItem, TruncatingEncoder
 
 
 class RecordingEncoder:

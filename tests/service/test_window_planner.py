@@ -9,7 +9,7 @@ import pytest
 from tokenizers import Tokenizer
 
 from contract import encode_pair, prepare_tokenizer
-from service.scoring import TruncatingEncoder
+from service.encoding import TruncatingEncoder
 from service.windows import LongInputPolicy, PlannedEncoder, WindowPlanner, build_encoder
 from tests.service.long_text import HARMFUL_SENTENCE, benign_words, with_sentence
 
