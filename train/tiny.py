@@ -10,18 +10,23 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
+from contract.categories import CATEGORY_CODES
 from train.base_models import minilm_path
 
 
 def build_tiny_classifier(
-    out_dir: Path, *, seed: int = 0, layers: int = 2, hidden: int = 64
+    out_dir: Path, *, seed: int = 0, layers: int = 2, hidden: int = 64, categories: bool = False
 ) -> Path:
-    """Save a random 2-class BERT (MiniLM's config shrunk) and MiniLM's tokenizer to `out_dir`."""
+    """Save a random 2-class BERT (MiniLM's config shrunk) and MiniLM's tokenizer to `out_dir`.
+
+    With `categories`, the head has 2 + 14 logits: the binary pair, then one per hazard in
+    `contract.CATEGORY_CODES` order (the layout `train.export` turns into two ONNX outputs).
+    """
     torch.manual_seed(seed)
     source = minilm_path()
     config = BertConfig.from_pretrained(
         source,
-        num_labels=2,
+        num_labels=2 + (len(CATEGORY_CODES) if categories else 0),
         num_hidden_layers=layers,
         hidden_size=hidden,
         num_attention_heads=2,

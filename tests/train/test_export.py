@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from contract import CATEGORY_CODES, CATEGORY_OUTPUT, OPENAI_CATEGORY_MAP, load_artifact
 from train.data.records import Record
 from train.export import export_artifact
 from train.parity import measure_parity
@@ -36,3 +43,52 @@ def test_parity_compares_torch_and_onnx_on_the_same_rows(
     assert parity["rows"] == len(rows)
     assert 0.0 <= parity["max_abs_score_diff"] < 0.1
     assert abs(parity["auprc_drop"]) < 0.2
+
+
+def test_a_category_head_is_a_second_output_in_the_same_graph(
+    tiny_category_model_dir: Path, tiny_category_artifact: Path
+) -> None:
+    manifest = load_artifact(tiny_category_artifact).manifest
+    assert manifest.categories == list(CATEGORY_CODES)
+    assert manifest.category_output == CATEGORY_OUTPUT
+    assert manifest.category_thresholds == dict.fromkeys(CATEGORY_CODES, 0.5)
+    assert manifest.category_map == {k: list(v) for k, v in OPENAI_CATEGORY_MAP.items()}
+    session = ort.InferenceSession(str(tiny_category_artifact / "model.onnx"))
+    outputs = {o.name: o.shape for o in session.get_outputs()}
+    assert outputs == {"logits": ["batch", 2], CATEGORY_OUTPUT: ["batch", len(CATEGORY_CODES)]}
+    # The int8 graph's outputs are the PyTorch head's logits, split after the binary pair.
+    tokenizer = AutoTokenizer.from_pretrained(tiny_category_model_dir)
+    encoded = tokenizer(["how do I bake bread", "a second, longer prompt here"], padding=True)
+    feed = {n: np.array(encoded[n], dtype=np.int64) for n in manifest.onnx_inputs}
+    logits, category_logits = session.run(["logits", CATEGORY_OUTPUT], feed)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_category_model_dir).eval()
+    with torch.no_grad():
+        expected = model(**{n: torch.tensor(v) for n, v in feed.items()}).logits.numpy()
+    assert np.abs(logits - expected[:, :2]).max() < 0.05
+    assert np.abs(category_logits - expected[:, 2:]).max() < 0.05
+    quantised = _quantised_nodes(tiny_category_artifact / "model.onnx")
+    assert not [n for n in quantised if "classifier" in n]  # the head stays fp32
+
+
+def test_a_binary_model_exports_one_output_and_refuses_category_fields(
+    tiny_model_dir: Path, tiny_artifact: Path, tmp_path: Path
+) -> None:
+    session = ort.InferenceSession(str(tiny_artifact / "model.onnx"))
+    assert [o.name for o in session.get_outputs()] == ["logits"]
+    assert load_artifact(tiny_artifact).manifest.categories == []
+    with pytest.raises(ValueError, match="no category head"):
+        export_artifact(tiny_model_dir, tmp_path, name="t", version="0", base_model="tiny",
+                        max_length=64, threshold=0.5, quantize=False,
+                        category_thresholds={"S1": 0.5})  # fmt: skip
+
+
+def test_a_category_head_needs_a_threshold_per_category(
+    tiny_category_model_dir: Path, tmp_path: Path
+) -> None:
+    common: dict[str, Any] = {"name": "t", "version": "0", "base_model": "tiny",
+                              "max_length": 64, "threshold": 0.5, "quantize": False}  # fmt: skip
+    with pytest.raises(ValueError, match="no threshold for"):
+        export_artifact(tiny_category_model_dir, tmp_path, **common)
+    with pytest.raises(ValueError, match="14 category logits; 2 named"):
+        export_artifact(tiny_category_model_dir, tmp_path, categories=["S1", "S2"],
+                        category_thresholds={"S1": 0.5, "S2": 0.5}, **common)  # fmt: skip
