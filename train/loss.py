@@ -6,6 +6,9 @@ label the distillation term alone: such a row never receives cross-entropy, so a
 thresholded guess never becomes a hard target. The distillation term is Hinton's: KL(teacher ||
 student) between both distributions softened by `temperature`, times temperature^2 so that its
 gradients keep their scale. Rows with neither a label nor a score are rejected.
+
+The category head (when a model has one) adds `category_loss`: per-hazard binary cross-entropy
+on the targets of `train.data.hazards`, skipping unknown ones.
 """
 
 from __future__ import annotations
@@ -51,3 +54,18 @@ def distillation_loss(
         torch.where(has_label, ce, kl),
     )
     return per_row.mean()
+
+
+def category_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy per hazard, averaged over the known (non-NaN) targets.
+
+    logits and targets: (B, n_hazards); a target is 1, 0, a teacher's soft score, or NaN
+    (unknown: no loss). A batch with no known target contributes 0.
+    """
+    known = ~torch.isnan(targets)
+    if not bool(known.any()):
+        return logits.sum() * 0.0
+    bce = F.binary_cross_entropy_with_logits(
+        logits.float(), targets.nan_to_num(0.0), reduction="none"
+    )
+    return bce[known].mean()

@@ -17,7 +17,14 @@ from tokenizers import Tokenizer
 from tqdm import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
-from contract import EncodedPair, encode_pairs, harmful_probability, prepare_tokenizer
+from contract import (
+    CATEGORY_CODES,
+    EncodedPair,
+    category_probabilities,
+    encode_pairs,
+    harmful_probability,
+    prepare_tokenizer,
+)
 from train.base_models import resolve_model
 
 Pair = tuple[str, str | None]
@@ -64,19 +71,43 @@ class Classifier:
     pad_id: int
 
     @classmethod
-    def load(cls, spec: str | Path, max_length: int, *, fresh_head: bool = False) -> Classifier:
-        """Load a 2-class classifier; `fresh_head` allows a base encoder without a head."""
+    def load(
+        cls,
+        spec: str | Path,
+        max_length: int,
+        *,
+        fresh_head: bool = False,
+        categories: bool = False,
+    ) -> Classifier:
+        """Load a classifier; `fresh_head` allows a base encoder without a head.
+
+        Its logits are the 2 classes, then (with a category head) one per hazard in
+        `CATEGORY_CODES` order: one linear head, so one forward pass scores both.
+        """
         path = resolve_model(str(spec))
         hf_tok = AutoTokenizer.from_pretrained(path)
-        kwargs = {"num_labels": 2} if fresh_head else {}
+        n_labels = 2 + (len(CATEGORY_CODES) if categories else 0)
+        # A fresh head replaces whatever head the checkpoint has, of any size.
+        kwargs = {"num_labels": n_labels, "ignore_mismatched_sizes": True} if fresh_head else {}
         model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
-        if model.config.num_labels != 2:
-            raise ValueError(f"{spec} has {model.config.num_labels} labels; expected 2")
+        if model.config.num_labels not in (2, 2 + len(CATEGORY_CODES)):
+            raise ValueError(
+                f"{spec} has {model.config.num_labels} labels; expected 2, or 2 + "
+                f"{len(CATEGORY_CODES)} with a category head"
+            )
         tokenizer = prepare_tokenizer(
             Tokenizer.from_str(hf_tok.backend_tokenizer.to_str()), max_length
         )
         pad_id = hf_tok.pad_token_id if hf_tok.pad_token_id is not None else 0
         return cls(model.eval(), tokenizer, max_length, int(pad_id))
+
+    @property
+    def has_categories(self) -> bool:
+        return self.n_categories > 0
+
+    @property
+    def n_categories(self) -> int:
+        return int(self.model.config.num_labels or 2) - 2
 
     @property
     def input_names(self) -> list[str]:
@@ -88,23 +119,33 @@ class Classifier:
     def batch(self, encoded: Sequence[EncodedPair]) -> dict[str, torch.Tensor]:
         return pad_batch(encoded, self.input_names, self.pad_id)
 
-    @torch.no_grad()
     def predict(
         self, pairs: Sequence[Pair], batch_size: int = 32, desc: str | None = None
     ) -> npt.NDArray[np.float32]:
         """P(harmful) per pair, in input order (batches are length-sorted for speed)."""
+        return self.predict_all(pairs, batch_size, desc)[0]
+
+    @torch.no_grad()
+    def predict_all(
+        self, pairs: Sequence[Pair], batch_size: int = 32, desc: str | None = None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+        """P(harmful) per pair and, with a category head, (pairs, hazards) scores."""
         was_training = self.model.training
         self.model.eval()
         encoded = self.encode(pairs)
         out = np.zeros(len(encoded), dtype=np.float32)
+        n_cat = self.n_categories
+        cats = np.zeros((len(encoded), n_cat), dtype=np.float32) if n_cat else None
         batches = list(length_sorted_batches([len(e) for e in encoded], batch_size))
         device = next(self.model.parameters()).device
         for idx in tqdm(batches, desc=desc or "scoring", unit="batch", disable=desc is None):
             inputs = {k: v.to(device) for k, v in self.batch([encoded[i] for i in idx]).items()}
-            logits = self.model(**inputs).logits
-            out[idx] = harmful_probability(logits.float().cpu().numpy())
+            logits = self.model(**inputs).logits.float().cpu().numpy()
+            out[idx] = harmful_probability(logits[:, :2])
+            if cats is not None:
+                cats[idx] = category_probabilities(logits[:, 2:])
         self.model.train(was_training)
-        return out
+        return out, cats
 
     def save(self, out_dir: Path, source_spec: str | Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -21,11 +21,12 @@ import torch
 from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from train.data.hazards import hazard_matrix
 from train.data.mix import stratified_split
 from train.data.records import Record
 from train.device import autocast, check_precision, grad_scaler, resolve_device, to_device
 from train.evaluation.metrics import best_f1_threshold, binary_metrics
-from train.loss import NO_LABEL, distillation_loss
+from train.loss import NO_LABEL, category_loss, distillation_loss
 from train.modeling import Classifier
 from train.sampling import epoch_batches, sampling_weights
 
@@ -55,6 +56,10 @@ class FitConfig:
     precision: str = "fp32"  # fp32 | bf16 | fp16 (autocast on the forward pass and loss)
     # Share of draws for rows without a human label (None: their natural share of the rows).
     unlabelled_share: float | None = None
+    # A category head (Llama Guard 3's S1-S14) beside the binary one, trained on the hazard
+    # targets of train.data.hazards with this weight on its loss.
+    categories: bool = False
+    category_weight: float = 1.0
 
 
 @dataclass
@@ -118,7 +123,9 @@ def fit(
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
     precision = check_precision(device, cfg.precision)
-    clf = Classifier.load(cfg.base_model, cfg.max_length, fresh_head=True)
+    clf = Classifier.load(
+        cfg.base_model, cfg.max_length, fresh_head=True, categories=cfg.categories
+    )
     torch.nn.Module.to(clf.model, device)
     if cfg.freeze_layers:
         freeze_lower_layers(clf.model, cfg.freeze_layers)
@@ -132,6 +139,7 @@ def fit(
         ],
         dtype=torch.float32,
     )
+    hazards = torch.from_numpy(hazard_matrix(train_rows)) if cfg.categories else None
     weights = sampling_weights(
         [r.label for r in train_rows],
         [r.source for r in train_rows],
@@ -201,9 +209,13 @@ def fit(
             inputs = to_device(clf.batch([encoded[i] for i in idx]), device)
             with autocast(device, precision):
                 logits = model(**inputs).logits
-            loss = distillation_loss(
-                logits, labels[idx].to(device), teacher[idx].to(device), cfg.temperature
-            )
+                loss = distillation_loss(
+                    logits[:, :2], labels[idx].to(device), teacher[idx].to(device), cfg.temperature
+                )
+                if hazards is not None:
+                    loss = loss + cfg.category_weight * category_loss(
+                        logits[:, 2:], hazards[idx].to(device)
+                    )
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from train.loss import NO_LABEL, distillation_loss
+from train.loss import NO_LABEL, category_loss, distillation_loss
 
 LOGITS = torch.tensor([[0.2, 1.3], [1.0, -0.5], [0.0, 0.0]])
 
@@ -78,3 +78,18 @@ def test_an_unlabelled_row_never_receives_cross_entropy() -> None:
         loss.backward()
         assert loss.item() == pytest.approx(0, abs=1e-5)
         assert matched.grad is not None and float(matched.grad.abs().max()) < 1e-4
+
+
+def test_category_loss_skips_unknown_targets() -> None:
+    logits = torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
+    targets = torch.tensor([[1.0, math.nan, 0.0], [math.nan, math.nan, 0.3]])
+    known = ~torch.isnan(targets)
+    expected = F.binary_cross_entropy_with_logits(logits[known], targets[known])
+    assert torch.allclose(category_loss(logits, targets), expected)
+
+
+def test_category_loss_is_zero_with_a_gradient_when_nothing_is_known() -> None:
+    logits = torch.zeros((2, 3), requires_grad=True)
+    loss = category_loss(logits, torch.full((2, 3), math.nan))
+    loss.backward()
+    assert float(loss.detach()) == 0.0 and logits.grad is not None

@@ -162,7 +162,10 @@ def load_alpaca_seed_tasks(path: Path) -> list[Record]:
 
 
 def load_oai_moderation(path: Path) -> list[Record]:
-    """Harmful = any category flag is 1 (a missing key means unknown, not 0)."""
+    """Harmful = any category flag is 1 (a missing key means unknown, not 0).
+
+    `category` lists the flags that are 1; `variant` every known flag ("S=1,H=0,...").
+    """
     flags = ("S", "H", "V", "HR", "SH", "S3", "H2", "V2")
     records = []
     with gzip.open(path, "rt", encoding="utf-8") as fh:
@@ -170,9 +173,13 @@ def load_oai_moderation(path: Path) -> list[Record]:
             if line.strip():
                 row = json.loads(line)
                 hits = [f for f in flags if row.get(f) == 1]
+                known = ",".join(f"{f}={int(row[f])}" for f in flags if row.get(f) in (0, 1))
                 records.append(
-                    Record(row["prompt"], None, int(bool(hits)), "oai", ",".join(hits) or None)
-                )
+                    Record(
+                        row["prompt"], None, int(bool(hits)), "oai", ",".join(hits) or None, None,
+                        known or None,
+                    )
+                )  # fmt: skip
     return records
 
 

@@ -29,8 +29,15 @@ from typing import Any
 import numpy as np
 
 from train.config import PipelineConfig
+from train.data.hazards import hazard_matrix
 from train.data.loaders import load_evals
 from train.data.records import Record, read_records
+from train.evaluation.categories import (
+    hazard_metrics,
+    hazard_thresholds,
+    openai_key_metrics,
+    parse_oai_flags,
+)
 from train.evaluation.compare import (
     METRICS,
     SetScores,
@@ -98,15 +105,26 @@ def fit_config(base: FitConfig, arm: ArmConfig, seed: int) -> FitConfig:
     return FitConfig(**{**dataclasses.asdict(base), **arm.fit, "seed": seed})
 
 
-def _set_scores(rows: list[Record], scores: np.ndarray, with_teacher: bool) -> dict[str, Any]:
+def _set_scores(
+    rows: list[Record], scores: np.ndarray, categories: np.ndarray | None, dev: bool
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "labels": [r.label for r in rows],
         "scores": [round(float(s), 6) for s in scores],
     }
-    if with_teacher:
+    if dev:
         out["teacher"] = [r.teacher_score for r in rows]
     if rows and rows[0].source == "xstest":
         out["types"] = [r.category for r in rows]
+    if categories is not None:
+        out["categories"] = [[round(float(v), 4) for v in row] for row in categories]
+        if dev:
+            out["hazards"] = [
+                [None if math.isnan(v) else round(float(v), 4) for v in row]
+                for row in hazard_matrix(rows)
+            ]
+        elif rows and rows[0].source == "oai":
+            out["oai_flags"] = [r.variant for r in rows]
     return out
 
 
@@ -120,8 +138,8 @@ def score_run(
     sets: dict[str, Any] = {}
     for kind, groups in (("dev", dev), ("eval", evals)):
         for name, rows in groups.items():
-            scores = clf.predict([r.pair for r in rows], batch_size, desc=f"{kind} {name}")
-            sets[f"{kind}/{name}"] = _set_scores(rows, scores, kind == "dev")
+            scores, cats = clf.predict_all([r.pair for r in rows], batch_size, f"{kind} {name}")
+            sets[f"{kind}/{name}"] = _set_scores(rows, scores, cats, kind == "dev")
     return sets
 
 
@@ -198,6 +216,30 @@ def load_run(path: Path, exp: ExperimentConfig) -> Run:
     return Run(raw["arm"], int(raw["seed"]), threshold, sets, raw["sets"])
 
 
+def category_metrics(raw_sets: dict[str, Any]) -> dict[str, Any] | None:
+    """A category run's hazard thresholds (dev), dev hazard metrics and OAI key metrics."""
+    dev = [s for name, s in raw_sets.items() if name.startswith("dev/") and "hazards" in s]
+    if not dev:
+        return None
+    targets = np.array(
+        [[math.nan if v is None else v for v in row] for s in dev for row in s["hazards"]],
+        dtype=np.float32,
+    )
+    scores = np.array([row for s in dev for row in s["categories"]], dtype=np.float32)
+    thresholds = hazard_thresholds(targets, scores)
+    out: dict[str, Any] = {
+        "thresholds": thresholds,
+        "dev hazards": hazard_metrics(targets, scores, thresholds),
+        "oai categories": {},
+    }
+    oai = raw_sets.get("eval/oai")
+    if oai is not None and "categories" in oai:
+        flags = [parse_oai_flags(v) for v in oai["oai_flags"]]
+        cats = np.array(oai["categories"], dtype=np.float32)
+        out["oai categories"] = openai_key_metrics(flags, cats, thresholds)
+    return out
+
+
 def dev_score(metrics: dict[str, dict[str, float]]) -> float:
     """The ranking figure: mean AUPRC over the dev sets that have both classes."""
     values = [m["auprc"] for name, m in metrics.items() if name.startswith("dev/") and "auprc" in m]
@@ -220,9 +262,11 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
         ]
         for arm, rs in runs.items()
     }
-    for arm_runs in per_run.values():
-        for r in arm_runs:
+    for arm, arm_runs in per_run.items():
+        for r, run in zip(arm_runs, runs[arm], strict=True):
             r["dev_score"] = dev_score(r["metrics"])
+            if (cats := category_metrics(run.raw)) is not None:
+                r["categories"] = cats
     table: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}
     for arm, arm_runs in per_run.items():
         table[arm] = {}
@@ -234,6 +278,13 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
                 if any(m in r["metrics"][name] for r in arm_runs)
             }
         table[arm]["dev score"] = {"mean dev AUPRC": mean_sd([r["dev_score"] for r in arm_runs])}
+        for group in ("dev hazards", "oai categories"):
+            rows = [r["categories"][group] for r in arm_runs if "categories" in r]
+            for name in sorted({k for row in rows for k in row}):
+                table[arm][f"{group}/{name}"] = {
+                    m: mean_sd([row.get(name, {}).get(m, math.nan) for row in rows])
+                    for m in ("auprc", "f1")
+                }
     boot = bootstrap_against_baseline(runs, exp)
     choice = choose(exp, per_run, boot)
     report = {"config": dataclasses.asdict(exp), "runs": per_run,
