@@ -1,4 +1,4 @@
-"""`python -m train <data|teacher|distill|export|evaluate|all|experiment|card|augment>`.
+"""`python -m train <data|teacher|distill|export|evaluate|all|experiment|card|augment|...>`.
 
 Every subcommand takes `--config` (YAML, see train/configs/), `--data-dir` ($DATA_DIR, default
 ../shared/datasets) and `--work-dir` (overrides the config's, default runs/reference).
@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only rewrite the report from the runs already done")  # fmt: skip
     p = sub.add_parser("card", help="rewrite MODEL_CARD.md from the run's saved reports")
     _common(p)
+    p = sub.add_parser("response-pairs", help="response-level pairs by construction (issue 14)")
+    _common(p)
+    p.add_argument("--out", type=Path, default=Path("data/response_pairs"),
+                   help="output folder (default: %(default)s)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=None, help="default: the config's data seed")
     p = sub.add_parser("augment", help="HarmAug augmentation (train.augment)")
     _common(p)
     augment_cli = _augment_cli()
@@ -105,6 +110,20 @@ def main(argv: list[str] | None = None) -> int:
                   "nothing to do", file=sys.stderr)  # fmt: skip
             return 2
         return int(_augment_cli().run(args) or 0)
+    if args.command == "response-pairs":
+        return _response_pairs(args, cfg, data_dir)
     from train import pipeline
 
     return pipeline.dispatch(args.command, args, cfg, data_dir)
+
+
+def _response_pairs(args: argparse.Namespace, cfg: Any, data_dir: Path) -> int:
+    from train.data.response_pairs import write_response_pairs
+
+    seed = cfg.data.seed if args.seed is None else args.seed
+    attack = cfg.data.dev_jailbreakbench_attack or "PAIR"
+    command = f"python -m train response-pairs --out {args.out} --seed {seed}"
+    pairs = write_response_pairs(args.out, data_dir, seed=seed, held_out_attack=attack,
+                                 command=command)  # fmt: skip
+    print(f"[response-pairs] {len(pairs.train)} train / {len(pairs.dev)} dev rows in {args.out}")
+    return 0
