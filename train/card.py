@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from contract import load_artifact
+from contract import LLAMA_GUARD_CATEGORIES, Manifest, load_artifact
 from train.config import PipelineConfig
 from train.data.loaders import EVALS, SEEDS
 from train.evaluation.report import ANCHORS, MEAN_SETS, EvalReport
@@ -124,6 +124,32 @@ def xstest_by_type(student: EvalReport) -> str:
     return "\n".join(lines)
 
 
+def categories_section(m: Manifest, student: EvalReport) -> str:
+    """The category head: hazards, thresholds, the OpenAI mapping, OAI per-key results."""
+    if not m.categories:
+        return "This artifact has no category head: it returns the binary verdict only."
+    names = ", ".join(f"{c} {LLAMA_GUARD_CATEGORIES[c]}" for c in m.categories)
+    thresholds = ", ".join(f"{c} {t:.3f}" for c, t in m.category_thresholds.items())
+    mapping = "; ".join(f"{k} <- {'/'.join(v) or '-'}" for k, v in m.category_map.items())
+    lines = [
+        f"A second head scores Llama Guard 3's hazards ({names}) with one sigmoid each, in the "
+        "same forward pass. Targets per source: `train/data/hazards.py`. Thresholds, each "
+        f"F1-optimal on the dev suite's rows whose source names their hazards: {thresholds}. "
+        f"OpenAI keys take the highest score of the hazards that feed them: {mapping}.",
+        "",
+        "OAI moderation eval, per category flag it carries (a missing flag is unknown and the "
+        "prompt is left out of that category; F1 at the hazard thresholds above):",
+        "",
+        "| OpenAI category | n | positives | AUPRC | F1 |",
+        "|---|---|---|---|---|",
+    ]
+    for key, v in (student.extra.get("oai_categories") or {}).items():
+        lines.append(
+            f"| {key} | {v['n']:.0f} | {v['positives']:.0f} | {v['auprc']:.3f} | {v['f1']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def write_model_card(
     cfg: PipelineConfig, artifact_dir: Path, student: EvalReport, teacher: EvalReport,
     timings: dict[str, float],
@@ -205,6 +231,9 @@ for every seed):
 XSTest by prompt type (reported after the decision; share flagged at the threshold):
 
 {xstest_by_type(student)}
+
+## Categories
+{categories_section(m, student)}
 
 ## Cost (this machine, {lat_s.get("cpu_count", "?")} CPUs shared with other jobs)
 | model | runtime | p50 ms / prompt | p95 ms | prompts/s (batch 1) |

@@ -14,7 +14,13 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 from tqdm import tqdm
 
-from contract import encode_pairs, harmful_probability, load_artifact, prepare_tokenizer
+from contract import (
+    category_probabilities,
+    encode_pairs,
+    harmful_probability,
+    load_artifact,
+    prepare_tokenizer,
+)
 from train.modeling import length_sorted_batches
 
 Pair = tuple[str, str | None]
@@ -52,16 +58,31 @@ class OnnxArtifactScorer:
     def teacher_id(self) -> str:
         return self._id
 
-    def run(self, pairs: list[Pair]) -> npt.NDArray[np.float32]:
-        """One forward pass over `pairs` as a single padded batch."""
+    def _forward(self, pairs: list[Pair], outputs: list[str]) -> list[npt.NDArray[np.float32]]:
         encoded = encode_pairs(self.tokenizer, pairs)
         arrays = {
             "input_ids": _pad([e.input_ids for e in encoded], self.pad_id),
             "attention_mask": _pad([e.attention_mask for e in encoded], 0),
             "token_type_ids": _pad([e.token_type_ids for e in encoded], 0),
         }
-        (logits,) = self.session.run(None, {n: arrays[n] for n in self.inputs})
+        return list(self.session.run(outputs, {n: arrays[n] for n in self.inputs}))
+
+    def run(self, pairs: list[Pair]) -> npt.NDArray[np.float32]:
+        """One forward pass over `pairs` as a single padded batch."""
+        (logits,) = self._forward(pairs, [self.artifact.manifest.onnx_output])
         return harmful_probability(logits)
+
+    def score_categories(self, pairs: list[Pair]) -> npt.NDArray[np.float32] | None:
+        """(pairs, hazards) scores in the manifest's category order; None without a head."""
+        output = self.artifact.manifest.category_output
+        if not self.artifact.manifest.categories or output is None:
+            return None
+        lengths = [len(e) for e in encode_pairs(self.tokenizer, pairs)]
+        out = np.zeros((len(pairs), len(self.artifact.manifest.categories)), dtype=np.float32)
+        for idx in length_sorted_batches(lengths, self.batch_size):
+            (logits,) = self._forward([pairs[i] for i in idx], [output])
+            out[idx] = category_probabilities(logits)
+        return out
 
     def score(self, pairs: list[Pair]) -> list[float]:
         encoded_lengths = [len(e) for e in encode_pairs(self.tokenizer, pairs)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from contract import MANIFEST_FILE
 from train.config import PipelineConfig
@@ -43,6 +44,24 @@ def latency(target: Path, data_dir: Path, max_length: int) -> dict[str, float]:
     return result
 
 
+def category_results(target: Path, data_dir: Path, max_rows: int | None) -> dict[str, Any]:
+    """An artifact with a category head: per OpenAI key, AUPRC and F1 on OAI's own flags."""
+    from train.evaluation.categories import openai_key_metrics, parse_oai_flags
+    from train.evaluation.onnx_scorer import OnnxArtifactScorer
+
+    onnx = OnnxArtifactScorer(target)
+    rows = load_evals(data_dir, ["oai"])["oai"][:max_rows]
+    scores = onnx.score_categories([r.pair for r in rows])
+    if scores is None:
+        return {}
+    manifest = onnx.artifact.manifest
+    flags = [parse_oai_flags(r.variant) for r in rows]
+    return {
+        "oai_categories": openai_key_metrics(flags, scores, manifest.category_thresholds),
+        "category_thresholds": manifest.category_thresholds,
+    }
+
+
 def run(
     cfg: PipelineConfig, data_dir: Path, target: Path, *, name: str | None = None,
     out_dir: Path | None = None, with_latency: bool = True,
@@ -56,6 +75,8 @@ def run(
     report = evaluate_scorer(
         scorer, label, threshold, data_dir, cfg.evaluate.sets, cfg.evaluate.max_rows
     )
+    if (target / MANIFEST_FILE).is_file() and "oai" in cfg.evaluate.sets:
+        report.extra.update(category_results(target, data_dir, cfg.evaluate.max_rows))
     if with_latency:
         report.extra["latency"] = latency(target, data_dir, cfg.teacher.score_max_length)
         report.extra["latency"]["cpu_count"] = os.cpu_count() or 0

@@ -66,6 +66,23 @@ def decision_threshold(
     return threshold
 
 
+def category_thresholds(paths: WorkPaths, model_dir: Path, max_length: int) -> dict[str, float]:
+    """Per-hazard F1-optimal thresholds on the dev suite's rows whose source names hazards."""
+    from train.data.hazards import hazard_matrix
+    from train.evaluation.categories import hazard_thresholds
+    from train.modeling import Classifier
+
+    # the teacher-scored copies, as the experiment reads them (soft RTP targets included)
+    rows = read_records(paths.scored_val)
+    rows += [r for name in paths.dev_sets for r in read_records(paths.scored_dev(name))]
+    _, scores = Classifier.load(model_dir, max_length).predict_all([r.pair for r in rows], 64)
+    assert scores is not None
+    thresholds = hazard_thresholds(hazard_matrix(rows), scores)
+    print("[export] category thresholds (dev): "
+          + ", ".join(f"{c} {t:.3f}" for c, t in thresholds.items()))  # fmt: skip
+    return thresholds
+
+
 def run(
     cfg: PipelineConfig, *, model_dir: Path | None = None, out_dir: Path | None = None,
     teacher: str | None = None,
@@ -76,6 +93,9 @@ def run(
     summary = json.loads((model_dir / SUMMARY_FILE).read_text())
     max_length = int(summary["config"]["max_length"])
     threshold = decision_threshold(cfg, paths, model_dir, summary, max_length)
+    head: dict[str, Any] = {}
+    if summary["config"].get("categories"):
+        head["category_thresholds"] = category_thresholds(paths, model_dir, max_length)
     val = read_records(paths.scored_val if paths.scored_val.is_file() else paths.val)
     tried = []
     for strategy in strategies(cfg.export.keep_fp32, cfg.export.quantize_embeddings):
@@ -86,7 +106,7 @@ def run(
             training_data=training_data_manifest(),
             metrics={"validation": summary["val"], "epoch": summary["epoch"],
                      "threshold_rule": threshold_rule(cfg)},
-            **strategy,
+            **head, **strategy,
         )  # fmt: skip
         parity = measure_parity(model_dir, out_dir, val, max_length, threshold)
         print(f"[export] {strategy}: {describe_parity(parity)}")
