@@ -158,6 +158,9 @@ def _check_categories(manifest: Manifest, manifest_path: Path) -> None:
     missing = [c for c in manifest.categories if c not in manifest.category_thresholds]
     if missing:
         raise ArtifactError(f"{manifest_path} has no category threshold for {missing}")
+    outside = {c: t for c, t in manifest.category_thresholds.items() if not 0.0 <= t <= 1.0}
+    if outside:
+        raise ArtifactError(f"{manifest_path} has category thresholds outside [0, 1]: {outside}")
     for key, codes in manifest.category_map.items():
         if key not in OPENAI_CATEGORIES or any(c not in manifest.categories for c in codes):
             raise ArtifactError(f"{manifest_path} maps {key!r} to {codes}, outside the contract")

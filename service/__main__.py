@@ -19,6 +19,8 @@ def _settings_help() -> str:
         default = field.get_default(call_default_factory=True)
         if isinstance(default, list):
             default = ",".join(default) or "unset"
+        if isinstance(default, dict):
+            default = ",".join(f"{k}={v}" for k, v in default.items()) or "unset"
         choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else ()
         line = f"  MODERATION_{name.upper()}={'unset' if default is None else default}"
         if choices:
@@ -65,12 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from contract import ArtifactError, load_artifact
     from service import tracing
-    from service.app import create_app
+    from service.app import category_policy, create_app
+    from service.category_policy import CategoryPolicyError
     from service.server import serve
 
     try:
-        load_artifact(settings.artifact_dir)
+        artifact = load_artifact(settings.artifact_dir)
     except ArtifactError as exc:
+        print(f"Cannot serve {settings.artifact_dir}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        category_policy(settings, artifact.manifest)
+    except CategoryPolicyError as exc:
         print(f"Cannot serve {settings.artifact_dir}: {exc}", file=sys.stderr)
         return 2
     try:

@@ -14,17 +14,18 @@ from typing import Any
 from fastapi import FastAPI
 from tokenizers import Tokenizer
 
-from contract import EncodedPair, load_artifact, prepare_tokenizer
+from contract import EncodedPair, Manifest, load_artifact, prepare_tokenizer
 from service import tracing
 from service.admission import Admission
 from service.auth import OPS_PATHS, ApiKeyMiddleware, ApiKeys
 from service.batcher import BatcherConfig, DynamicBatcher
 from service.cache import MemoryCache, NoCache, RedisCache, ScoreCache
+from service.category_policy import CategoryPolicy, build_policy
 from service.config import Settings, engine_layout
 from service.deps import ServiceState
 from service.encode_queue import EncodeQueue
 from service.encoding import sequence_key
-from service.engine import cuda_available, start_sessions
+from service.engine import ScoreRow, cuda_available, start_sessions
 from service.errors import install_error_handlers
 from service.health.router import router as health_router
 from service.json_route import BodyLimits
@@ -68,6 +69,17 @@ def build_cache(settings: Settings, metrics: Metrics) -> ScoreCache:
     return NoCache()
 
 
+def category_policy(settings: Settings, manifest: Manifest) -> CategoryPolicy:
+    """The served category policy; `CategoryPolicyError` when the settings name a category
+    the artifact does not score (`python -m service` checks this before it starts)."""
+    return build_policy(
+        manifest,
+        serve=settings.categories,
+        thresholds=settings.category_thresholds,
+        block=settings.block_categories,
+    )
+
+
 def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     """Load and warm up everything; the batcher is started by the caller inside the loop."""
     artifact = load_artifact(settings.artifact_dir)
@@ -76,7 +88,10 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     pad_id = _pad_id(tokenizer)
     prepare_tokenizer(tokenizer, manifest.max_length)
     workers, threads = engine_layout(settings, gpu=cuda_available())
-    engines = start_sessions(artifact, count=workers, threads=threads, pad_id=pad_id)
+    policy = category_policy(settings, manifest)
+    engines = start_sessions(
+        artifact, count=workers, threads=threads, pad_id=pad_id, categories=bool(policy.codes)
+    )
     log.info("loaded %s from %s (%d x %s session, %d threads each)", manifest.model_id,
              artifact.path, workers, engines[0].provider, threads)  # fmt: skip
     encoder = build_encoder(
@@ -89,10 +104,10 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     encoder(
         [("warm up", None), ("warm up", "the tokenizer"), ("warm up " * manifest.max_length, None)]
     )
-    forwards: list[Callable[[Sequence[EncodedPair]], Any]] = [e.forward for e in engines]
+    forwards: list[Callable[[Sequence[EncodedPair]], Any]] = [e.score_rows for e in engines]
     if tracing.enabled():
         forwards = [tracing.timed_forward(forward) for forward in forwards]
-    batcher: DynamicBatcher[EncodedPair] = DynamicBatcher(
+    batcher: DynamicBatcher[EncodedPair, ScoreRow] = DynamicBatcher(
         forwards,
         BatcherConfig(
             max_batch_size=settings.max_batch_size,
@@ -113,7 +128,11 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     cache = build_cache(settings, metrics)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize")
     verdicts = Verdicts(
-        manifest.model_id, metrics, shadow=settings.shadow_mode, log_texts=settings.log_texts
+        manifest.model_id,
+        metrics,
+        shadow=settings.shadow_mode,
+        log_texts=settings.log_texts,
+        policy=policy,
     )
     if settings.shadow_mode:
         log.warning("shadow mode: verdicts are logged and counted, but nothing is blocked")
@@ -127,6 +146,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
         cache=cache,
         timeout_s=settings.request_timeout_ms / 1000.0,
         metrics=metrics,
+        categories=len(policy.codes),
         admission=Admission(
             batcher,
             max_length=manifest.max_length,

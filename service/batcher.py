@@ -3,7 +3,8 @@
 Callers `await submit(sequences)` from the event loop. Each distinct sequence becomes one queue
 item; worker threads (one per model session) each repeatedly pick a batch from the waiting items
 and call their `forward` (the model) on it, then hand the scores back to the event loop in one
-callback per batch.
+callback per batch. A score is whatever `forward` gives per sequence (`R`: a float, or a row of
+floats for a model with several outputs); the batcher only passes it on.
 
 On a CPU the forward pass costs roughly in proportion to padded tokens, so padding is pure
 waste: a batch is built around one anchor item and filled with items of similar length, under a
@@ -46,7 +47,9 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol
+
+from typing_extensions import TypeVar
 
 
 class Sized(Protocol):
@@ -54,10 +57,12 @@ class Sized(Protocol):
 
 
 S = TypeVar("S", bound=Sized)
+R = TypeVar("R", default=float)  # one sequence's score
 
 
 class Scores(Protocol):
-    """What `forward` returns: one float-like score per input (a list or a numpy array)."""
+    """What `forward` returns: one score per input (a list, or a numpy array, whose rows or
+    values are handed out as Python lists or floats)."""
 
     def __len__(self) -> int: ...
 
@@ -124,9 +129,9 @@ class _Request:
 
     __slots__ = ("deadline", "done", "future", "remaining", "results", "timer", "turn_at")
 
-    def __init__(self, future: asyncio.Future[list[float]], size: int, deadline: float) -> None:
+    def __init__(self, future: asyncio.Future[list[Any]], size: int, deadline: float) -> None:
         self.future = future
-        self.results: list[float] = [0.0] * size
+        self.results: list[Any] = [None] * size
         self.remaining = size
         self.deadline = deadline
         self.done = False
@@ -165,7 +170,7 @@ class _Item(Generic[S]):
         return any(not req.done and req.deadline > now for req, _ in self.waiters)
 
 
-class DynamicBatcher(Generic[S]):
+class DynamicBatcher(Generic[S, R]):
     """Queue + batch selection + worker thread(s) around a `forward(list[S]) -> scores` call."""
 
     def __init__(
@@ -258,7 +263,7 @@ class DynamicBatcher(Generic[S]):
 
     # -- event-loop side ---------------------------------------------------------------------
 
-    async def submit(self, sequences: Sequence[S], *, deadline: float | None = None) -> list[float]:
+    async def submit(self, sequences: Sequence[S], *, deadline: float | None = None) -> list[R]:
         """Score `sequences`; return one score per sequence, in order.
 
         `deadline` is a `time.monotonic()` instant (default: now + the default timeout).
@@ -336,7 +341,7 @@ class DynamicBatcher(Generic[S]):
                 if scores is None:
                     req.finish(error)
                     continue
-                req.results[pos] = float(scores[n])
+                req.results[pos] = scores[n]
                 req.remaining -= 1
                 if req.remaining == 0:
                     req.finish()
@@ -438,6 +443,8 @@ class DynamicBatcher(Generic[S]):
         error: BaseException | None = None
         try:
             scores = forward([item.sequence for item in batch])
+            if hasattr(scores, "tolist"):  # numpy: Python floats (or rows), off the event loop
+                scores = scores.tolist()
             if len(scores) != len(batch):
                 raise ValueError(f"forward returned {len(scores)} scores for {len(batch)} inputs")
         except Exception as exc:

@@ -4,6 +4,10 @@ A cache never fails a request: a Redis error or timeout counts in
 `moderation_cache_errors_total{backend="redis"}`, is logged once per burst, and the lookup is a
 miss; for `redis_retry_seconds` afterwards Redis is skipped so a dead server costs nothing.
 A stored value that does not parse is a miss (and the fill overwrites it).
+
+A value carries the pair's category scores (contract/categories.py) after its window count;
+a value without them (written for a binary-only model, or before categories existed) still
+reads, with no category scores, and the `Moderator` rescores it when it serves categories.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class CachedScore:
     score: float
     truncated: bool
     windows: int = 1  # sequences scored for the pair (more than 1 for a long input in windows)
+    categories: tuple[float, ...] = ()  # per served category, the manifest's order
 
 
 def cache_key(model_id: str, scheme: str, prompt: str, response: str | None) -> str:
@@ -49,7 +54,10 @@ def cache_key(model_id: str, scheme: str, prompt: str, response: str | None) -> 
 
 
 def dump_value(value: CachedScore) -> str:
-    return f"{value.score!r}|{int(value.truncated)}|{value.windows}"
+    text = f"{value.score!r}|{int(value.truncated)}|{value.windows}"
+    if value.categories:
+        text += "|" + ",".join(map(repr, value.categories))
+    return text
 
 
 def parse_value(raw: bytes | str | None) -> CachedScore | None:
@@ -58,14 +66,19 @@ def parse_value(raw: bytes | str | None) -> CachedScore | None:
         return None
     try:
         text = raw.decode("ascii") if isinstance(raw, bytes) else raw
-        score_text, truncated_text, windows_text = text.split("|")
+        score_text, truncated_text, windows_text, *rest = text.split("|")
         score = float(score_text)
         windows = int(windows_text)
+        categories = tuple(float(c) for c in rest[0].split(",")) if rest else ()
     except (UnicodeDecodeError, ValueError):
         return None
     if not 0.0 <= score <= 1.0 or truncated_text not in ("0", "1") or windows < 1:
         return None
-    return CachedScore(score=score, truncated=truncated_text == "1", windows=windows)
+    if len(rest) > 1 or not all(0.0 <= c <= 1.0 for c in categories):
+        return None
+    return CachedScore(
+        score=score, truncated=truncated_text == "1", windows=windows, categories=categories
+    )
 
 
 class ScoreCache(Protocol):

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from contract.categories import LLAMA_GUARD_CATEGORIES
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MODERATION_", extra="ignore")
@@ -75,6 +77,20 @@ class Settings(BaseSettings):
 
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # None = the manifest's
 
+    # The category head (service/category_policy.py), when the artifact has one. Categories
+    # are reported beside the binary verdict; by default only the binary verdict blocks.
+    categories: bool = Field(
+        default=True, description="serve the artifact's category head; false: binary only"
+    )
+    block_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="hazard codes (S1..S14) or `all` whose flag also blocks, e.g. S4",
+    )
+    category_thresholds: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict,
+        description="per-category threshold overrides, e.g. S4=0.2,S11=0.4",
+    )
+
     # Text longer than the model's window (service/windows.py): score overlapping windows and
     # keep the highest score, or cut to head+tail, or truncate. `window_stride` is in tokens
     # (unset: 3/4 of a window); over `max_windows` the windows spread evenly and the reply says
@@ -109,6 +125,39 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("block_categories", mode="before")
+    @classmethod
+    def _category_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [code.strip() for code in value.split(",") if code.strip()]
+        if isinstance(value, list):
+            unknown = [c for c in value if c != "all" and c not in LLAMA_GUARD_CATEGORIES]
+            if unknown:
+                raise ValueError(f"unknown categories {unknown}: use S1..S14 or all")
+        return value
+
+    @field_validator("category_thresholds", mode="before")
+    @classmethod
+    def _category_thresholds(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [item.split("=", 1) for item in value.split(",") if item.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ValueError("expected CODE=THRESHOLD,..., e.g. S4=0.2,S11=0.4")
+            value = {code.strip(): threshold.strip() for code, threshold in pairs}
+        if isinstance(value, dict):
+            unknown = [c for c in value if c not in LLAMA_GUARD_CATEGORIES]
+            if unknown:
+                raise ValueError(f"unknown categories {unknown}: use S1..S14")
+        return value
+
+    @field_validator("category_thresholds", mode="after")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        outside = {c: t for c, t in value.items() if not 0.0 <= t <= 1.0}
+        if outside:
+            raise ValueError(f"thresholds must be in [0, 1]: {outside}")
         return value
 
     @field_validator("overload_status", mode="before")

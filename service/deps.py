@@ -12,7 +12,7 @@ from service.batcher import BatcherClosedError, DynamicBatcher
 from service.cache import ScoreCache
 from service.config import Settings
 from service.encode_queue import EncodeQueue
-from service.engine import OnnxEngine
+from service.engine import OnnxEngine, ScoreRow
 from service.litellm_guardrail.serving import GuardrailServing
 from service.metrics import Metrics
 from service.moderate.serving import ModerationServing
@@ -25,7 +25,7 @@ class ServiceState:
     settings: Settings
     artifact: Artifact
     engines: list[OnnxEngine]  # one per batcher worker
-    batcher: DynamicBatcher[EncodedPair]
+    batcher: DynamicBatcher[EncodedPair, ScoreRow]
     cache: ScoreCache
     moderator: Moderator
     moderation_serving: ModerationServing

@@ -6,7 +6,7 @@ moderation_queue_wait_seconds, moderation_tokenize_seconds, moderation_inference
 moderation_batch_size, moderation_batch_tokens, moderation_padding_ratio,
 moderation_queue_depth, moderation_cache_{hits,misses,errors}_total{backend},
 moderation_rejected_total{reason}, moderation_model_info{name,version,threshold},
-moderation_verdicts_total{verdict,mode}.
+moderation_verdicts_total{verdict,mode}, moderation_category_flags_total{category,mode}.
 """
 
 from __future__ import annotations
@@ -89,6 +89,11 @@ class Metrics:
         self.verdicts = Counter(
             "moderation_verdicts", "Verdicts by outcome (harmful, ok) and mode (enforce, shadow)",
             ["verdict", "mode"], registry=r,
+        )  # fmt: skip
+        # Per scored text or pair and served category whose score reached its threshold.
+        self.category_flags = Counter(
+            "moderation_category_flags", "Flags per category (hazard code) and mode",
+            ["category", "mode"], registry=r,
         )  # fmt: skip
         self.model_info = Gauge(
             "moderation_model_info", "The served model (value is always 1)",

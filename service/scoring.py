@@ -3,7 +3,8 @@
 `Moderator.moderate(pairs)` takes (prompt, response) pairs and returns one `ModerationResult`
 per pair, in order. How a pair becomes model input is the encoder's business (`service.encoding`);
 a pair encoded as several sequences (windows over a long text) takes their maximum score, since
-one harmful window makes the pair harmful. The encoder's `scheme` is part of the cache key.
+one harmful window makes the pair harmful; so does each category score (one window about a hazard
+makes the pair about it). The encoder's `scheme` is part of the cache key.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from service import tracing
 from service.batcher import DeadlineExceededError, DynamicBatcher
 from service.cache import CachedScore, ScoreCache, cache_key
 from service.encoding import AsyncPairEncoder
+from service.engine import ScoreRow
 from service.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -31,6 +33,16 @@ class ModerationResult:
     truncated: bool  # some text was not seen by the model
     cached: bool
     windows: int = 1  # sequences scored for the pair (several for a long input in windows)
+    # Per served category (the manifest's order): its probability; () for a binary-only model.
+    categories: tuple[float, ...] = ()
+
+
+def pair_scores(rows: Sequence[ScoreRow]) -> tuple[float, tuple[float, ...]]:
+    """A pair's P(harmful) and category scores from its sequences' rows: each the maximum."""
+    if len(rows) == 1:
+        row = rows[0]
+        return row[0], tuple(row[1:])
+    return max(r[0] for r in rows), tuple(map(max, *(r[1:] for r in rows)))
 
 
 class Moderator:
@@ -42,13 +54,16 @@ class Moderator:
         model_id: str,
         threshold: float,
         encoder: AsyncPairEncoder,
-        batcher: DynamicBatcher[EncodedPair],
+        batcher: DynamicBatcher[EncodedPair, ScoreRow],
         cache: ScoreCache,
         timeout_s: float,
         metrics: Metrics | None = None,
         admission: Admission | None = None,
+        categories: int = 0,
     ) -> None:
+        """`categories`: how many category scores each row carries after P(harmful)."""
         self.model_id = model_id
+        self.categories = categories
         self.threshold = threshold
         self.encoder = encoder
         self.batcher = batcher
@@ -58,7 +73,13 @@ class Moderator:
         self.admission = admission
 
     def result(
-        self, score: float, *, truncated: bool, cached: bool, windows: int = 1
+        self,
+        score: float,
+        *,
+        truncated: bool,
+        cached: bool,
+        windows: int = 1,
+        categories: tuple[float, ...] = (),
     ) -> ModerationResult:
         return ModerationResult(
             score=score,
@@ -66,7 +87,12 @@ class Moderator:
             truncated=truncated,
             cached=cached,
             windows=windows,
+            categories=categories,
         )
+
+    def _usable(self, hit: CachedScore | None) -> bool:
+        # An entry written while categories were not served has none: a miss, then refilled.
+        return hit is not None and len(hit.categories) == self.categories
 
     async def moderate(
         self, pairs: Sequence[Pair], *, deadline: float | None = None
@@ -85,12 +111,18 @@ class Moderator:
         with tracing.span("moderation.cache_get", pairs=len(keys)):
             cached = await self.cache.get_many(keys)
         results: list[ModerationResult | None] = [
-            None
-            if hit is None
-            else self.result(hit.score, truncated=hit.truncated, cached=True, windows=hit.windows)
+            self.result(
+                hit.score,
+                truncated=hit.truncated,
+                cached=True,
+                windows=hit.windows,
+                categories=hit.categories,
+            )
+            if hit is not None and self._usable(hit)
+            else None
             for hit in cached
         ]
-        todo = [n for n, hit in enumerate(cached) if hit is None]
+        todo = [n for n, r in enumerate(results) if r is None]
         ticket = None
         if todo and self.admission is not None:
             # Before any tokenising or queueing: a refusal here costs microseconds.
@@ -126,13 +158,17 @@ class Moderator:
             start = 0
             for n, item in zip(todo, items, strict=True):
                 end = start + len(item.sequences)
-                score = max(scores[start:end])
+                score, categories = pair_scores(scores[start:end])
                 start = end
                 windows = len(item.sequences)
                 results[n] = self.result(
-                    score, truncated=item.truncated, cached=False, windows=windows
+                    score,
+                    truncated=item.truncated,
+                    cached=False,
+                    windows=windows,
+                    categories=categories,
                 )
-                fills.append((keys[n], CachedScore(score, item.truncated, windows)))
+                fills.append((keys[n], CachedScore(score, item.truncated, windows, categories)))
                 if self._metrics is not None:
                     self._metrics.windows.observe(windows)
             with tracing.span("moderation.cache_set", pairs=len(fills)):

@@ -80,6 +80,16 @@ def tiny_category_artifact(
 
 
 @pytest.fixture(scope="session")
+def keyword_category_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trigger-word artifact with a category head: "bomb" flags S9, "poison" S1."""
+    from tests.service.keyword_scorer import build_keyword_artifact
+
+    return build_keyword_artifact(
+        tmp_path_factory.mktemp("keyword-category-artifact"), categories=True
+    )
+
+
+@pytest.fixture(scope="session")
 def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
     """Factory: `start_service(artifact, env=None)` runs `python -m service` on a free port.
 

@@ -43,4 +43,8 @@ class GuardrailResponse(BaseModel):
     action: Literal["BLOCKED", "NONE", "GUARDRAIL_INTERVENED"] = Field(
         description="BLOCKED when any text is harmful, else NONE (texts are never rewritten)"
     )
-    blocked_reason: str | None = None
+    blocked_reason: str | None = Field(
+        default=None,
+        description="why: the highest score, how many texts, the model, and the categories "
+        "flagged in the blocking texts (`categories: S9 Indiscriminate Weapons 0.982`)",
+    )

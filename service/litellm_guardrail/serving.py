@@ -2,7 +2,9 @@
 
 LiteLLM sends a response check (post_call) without the prompt that produced it, so each text is
 scored on its own, as a prompt-only input; long texts go through the long-input policy like
-any other.
+any other. A block's reason names the flagged categories of the texts that block (code, name and
+the highest score), whether they blocked (MODERATION_BLOCK_CATEGORIES) or only describe a text the
+binary score blocked.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from starlette.responses import Response
 from service.errors import InvalidInputError
 from service.litellm_guardrail.protocol import GuardrailRequest
 from service.logs import current_request
-from service.scoring import Moderator
-from service.verdicts import Verdicts
+from service.scoring import ModerationResult, Moderator
+from service.verdicts import Verdict, Verdicts
 
 
 class GuardrailServing:
@@ -69,18 +71,31 @@ class GuardrailServing:
         threshold = self._threshold(request)
         texts = self._texts(request)
         results = await self.moderator.moderate([(t, None) for t in texts])
-        flags = self.verdicts.judge(results, threshold, texts)
-        flagged = [r.score for r, f in zip(results, flags, strict=True) if f]
-        if not flagged:
+        verdicts = self.verdicts.judge(results, threshold, texts)
+        blocking = [(r, v) for r, v in zip(results, verdicts, strict=True) if v.blocked]
+        if not blocking:
             body: dict[str, object] = {"action": "NONE"}
         else:
-            score = max(flagged)
+            score = max(r.score for r, _ in blocking)
+            reason = (
+                f"harmful {request.input_type} (score {score:.3f} "
+                f"{'>=' if score >= threshold else '<'} threshold {threshold:.3f}, "
+                f"{len(blocking)} of {len(texts)} texts, model {self.moderator.model_id})"
+            )
+            categories = self._flagged_categories(blocking)
             body = {
                 "action": "BLOCKED",
-                "blocked_reason": (
-                    f"harmful {request.input_type} (score {score:.3f} >= threshold "
-                    f"{threshold:.3f}, {len(flagged)} of {len(texts)} texts, "
-                    f"model {self.moderator.model_id})"
-                ),
+                "blocked_reason": f"{reason}; categories: {categories}" if categories else reason,
             }
         return Response(orjson.dumps(body), media_type="application/json")
+
+    def _flagged_categories(self, blocking: list[tuple[ModerationResult, Verdict]]) -> str:
+        """`S9 Indiscriminate Weapons 0.982, ...`: each category flagged in a blocking text,
+        with its highest score among them."""
+        policy = self.verdicts.policy
+        parts = []
+        for n, (code, name) in enumerate(zip(policy.codes, policy.names, strict=True)):
+            scores = [r.categories[n] for r, v in blocking if v.categories[n]]
+            if scores:
+                parts.append(f"{code} {name} {max(scores):.3f}")
+        return ", ".join(parts)

@@ -51,8 +51,17 @@ class ModerateRequest(BaseModel):
     )
 
 
+class CategoryScore(BaseModel):
+    name: str = Field(description="the hazard's name in Llama Guard 3's taxonomy")
+    score: float = Field(description="P(the text is about this hazard), from the category head")
+    flagged: bool = Field(description="score >= the category's threshold; false in shadow mode")
+
+
 class ModerateResponse(BaseModel):
-    harmful: bool = Field(description="score >= threshold; always false in shadow mode")
+    harmful: bool = Field(
+        description="score >= threshold, or a category named in MODERATION_BLOCK_CATEGORIES is "
+        "flagged; always false in shadow mode"
+    )
     score: float = Field(description="P(harmful) from the model")
     threshold: float
     model: str = Field(description="name@version of the served artifact")
@@ -62,6 +71,11 @@ class ModerateResponse(BaseModel):
     )
     windows: int = Field(
         description="sequences scored: 1, or more for text longer than the model's window"
+    )
+    categories: dict[str, CategoryScore] | None = Field(
+        default=None,
+        description="hazard code (S1..S14) -> its score and flag; absent for a model without a "
+        "category head",
     )
 
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from service.errors import InvalidInputError
 from service.moderate.protocol import BatchModerateRequest, ModerateRequest
 from service.scoring import ModerationResult, Moderator
-from service.verdicts import Verdicts
+from service.verdicts import Verdict, Verdicts
 
 
 class ModerationServing:
@@ -47,12 +47,12 @@ class ModerationServing:
             if self.verdicts.log_texts
             else []
         )
-        flags = self.verdicts.judge(results, self.moderator.threshold, texts)
-        return [self._body(r, f) for r, f in zip(results, flags, strict=True)]
+        verdicts = self.verdicts.judge(results, self.moderator.threshold, texts)
+        return [self._body(r, v) for r, v in zip(results, verdicts, strict=True)]
 
-    def _body(self, result: ModerationResult, harmful: bool) -> dict[str, object]:
-        return {
-            "harmful": harmful,
+    def _body(self, result: ModerationResult, verdict: Verdict) -> dict[str, object]:
+        body: dict[str, object] = {
+            "harmful": verdict.blocked,
             "score": result.score,
             "threshold": self.moderator.threshold,
             "model": self.moderator.model_id,
@@ -60,6 +60,15 @@ class ModerationServing:
             "truncated": result.truncated,
             "windows": result.windows,
         }
+        policy = self.verdicts.policy
+        if policy.codes:  # a binary-only model's reply stays as it was
+            body["categories"] = {
+                code: {"name": name, "score": score, "flagged": flagged}
+                for code, name, score, flagged in zip(
+                    policy.codes, policy.names, result.categories, verdict.categories, strict=True
+                )
+            }
+        return body
 
     async def moderate(self, request: ModerateRequest) -> Response:
         self._check_size(request, "")

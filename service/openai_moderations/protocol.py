@@ -1,9 +1,12 @@
 """Bodies of `POST /v1/moderations`, shaped like OpenAI's moderation API.
 
-The model gives one probability, P(harmful), so every result has one category, `harmful`
-(`HARMFUL_CATEGORY`): `flagged` is `categories.harmful`, which is `category_scores.harmful >=`
-the served threshold. OpenAI's own category names are not reported, since the model does not
-score them; the SDK's typed objects keep unknown categories as attributes
+Every result has OpenAI's 13 categories and `harmful` (`HARMFUL_CATEGORY`). An OpenAI key's
+score is the highest score of the Llama Guard 3 hazards that feed it (the manifest's
+`category_map`; service/category_policy.py), and it is flagged when one of them is; a key no
+served hazard feeds (any key, for a model without a category head) is false and 0, with no
+applied input types. `harmful` is the binary score, and `flagged` = `categories.harmful` is the
+verdict: score >= the served threshold, or a blocking category flagged
+(`MODERATION_BLOCK_CATEGORIES`). The SDK's typed objects keep `harmful` as an extra attribute
 (`result.categories.harmful`).
 """
 

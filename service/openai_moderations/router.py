@@ -46,5 +46,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/v1/moderations", response_model=ModerationResponse, responses=_ERRORS)
 async def create_moderation(body: ModerationRequest, serving: Serving) -> Response:
-    """OpenAI-compatible moderation: one result per input text, category `harmful`."""
+    """OpenAI-compatible moderation: one result per input text, OpenAI's 13 categories and
+    `harmful`."""
     return await serving.create(body)

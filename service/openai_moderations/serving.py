@@ -67,21 +67,32 @@ class OpenAIModerationServing:
         # Empty text has nothing to judge; it is not sent to the model.
         to_score = [t for t in texts if t.strip()]
         scored_results = await self.moderator.moderate([(t, None) for t in to_score])
-        flags = self.verdicts.judge(scored_results, self.moderator.threshold, to_score)
-        scored = zip(scored_results, flags, strict=True)
+        verdicts = self.verdicts.judge(scored_results, self.moderator.threshold, to_score)
+        scored = zip(scored_results, verdicts, strict=True)
+        policy = self.verdicts.policy
+        nothing = tuple(0.0 for _ in policy.codes)
+        applied = {**policy.openai_applied(), HARMFUL_CATEGORY: ["text"]}
         results = []
         for text in texts:
             if text.strip():
-                result, flagged = next(scored)
-                score = result.score
+                result, verdict = next(scored)
+                score, category_scores = result.score, result.categories
+                flagged, category_flags = verdict.blocked, verdict.categories
             else:
-                score, flagged = 0.0, False
+                score, category_scores = 0.0, nothing
+                flagged, category_flags = False, tuple(False for _ in nothing)
             results.append(
                 {
                     "flagged": flagged,
-                    "categories": {HARMFUL_CATEGORY: flagged},
-                    "category_scores": {HARMFUL_CATEGORY: score},
-                    "category_applied_input_types": {HARMFUL_CATEGORY: ["text"]},
+                    "categories": {
+                        **policy.openai_flags(category_flags),
+                        HARMFUL_CATEGORY: flagged,
+                    },
+                    "category_scores": {
+                        **policy.openai_scores(category_scores),
+                        HARMFUL_CATEGORY: score,
+                    },
+                    "category_applied_input_types": applied,
                 }
             )
         body = {

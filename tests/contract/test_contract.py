@@ -62,3 +62,33 @@ def test_load_artifact_checks_hashes_and_schema(tiny_artifact: Path, tmp_path: P
 
     with pytest.raises(ArtifactError, match="does not exist"):
         load_artifact(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"categories": ["S1", "S99"]}, "unknown or repeated categories"),
+        ({"categories": ["S1", "S1"]}, "unknown or repeated categories"),
+        ({"category_output": None}, "no category_output"),
+        ({"category_thresholds": {"S1": 0.5}}, "no category threshold for"),
+        ({"category_thresholds": {"S1": 1.5, "S2": 0.5}}, "outside \\[0, 1\\]"),
+        ({"category_map": {"violence": ["S9"]}}, "outside the contract"),
+        ({"category_map": {"violent": ["S1"]}}, "outside the contract"),
+    ],
+)
+def test_a_manifest_with_a_bad_category_head_is_refused(
+    tiny_artifact: Path, tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    shutil.copytree(tiny_artifact, tmp_path / "a")
+    manifest = json.loads((tmp_path / "a" / MANIFEST_FILE).read_text())
+    manifest |= {
+        "categories": ["S1", "S2"],
+        "category_output": "category_logits",
+        "category_thresholds": {"S1": 0.5, "S2": 0.5},
+        "category_map": {"violence": ["S1"], "illicit": ["S2"]},
+    }
+    (tmp_path / "a" / MANIFEST_FILE).write_text(json.dumps(manifest))
+    assert load_artifact(tmp_path / "a").manifest.categories == ["S1", "S2"]  # the valid base
+    (tmp_path / "a" / MANIFEST_FILE).write_text(json.dumps(manifest | change))
+    with pytest.raises(ArtifactError, match=message):
+        load_artifact(tmp_path / "a")

@@ -61,6 +61,16 @@ def test_values_round_trip() -> None:
     assert parse_value(dump_value(value).encode()) == value
 
 
+def test_category_scores_round_trip_and_older_values_still_read() -> None:
+    value = CachedScore(0.9, False, 3, (0.125, 0.0, 0.987654321012345))
+    assert dump_value(value).endswith("|3|0.125,0.0,0.987654321012345")
+    assert parse_value(dump_value(value).encode()) == value
+    # A value written without categories (binary-only, or before the head existed) reads.
+    assert parse_value(b"0.9|0|1") == CachedScore(0.9, False, 1, ())
+    for broken in (b"0.9|0|1|0.5,x", b"0.9|0|1|1.5", b"0.9|0|1|0.5|0.5", b"0.9|0|1|nan"):
+        assert parse_value(broken) is None
+
+
 TTL_SECONDS = 2
 
 
