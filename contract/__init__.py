@@ -28,12 +28,21 @@ from contract.categories import (
     openai_scores,
 )
 from contract.labels import HARMFUL_INDEX, LABELS, harmful_probability
-from contract.pairs import EncodedPair, Pair, encode_pair, encode_pairs, prepare_tokenizer
+from contract.pairs import (
+    DEFAULT_PAIR_LAYOUT,
+    EncodedPair,
+    Pair,
+    PairLayout,
+    encode_pair,
+    encode_pairs,
+    prepare_tokenizer,
+)
 
 __all__ = [
     "ARTIFACT_SCHEMA_VERSION",
     "CATEGORY_CODES",
     "CATEGORY_OUTPUT",
+    "DEFAULT_PAIR_LAYOUT",
     "HARMFUL_INDEX",
     "LABELS",
     "LLAMA_GUARD_CATEGORIES",
@@ -47,6 +56,7 @@ __all__ = [
     "EncodedPair",
     "Manifest",
     "Pair",
+    "PairLayout",
     "category_probabilities",
     "encode_pair",
     "encode_pairs",

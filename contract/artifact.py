@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contract.categories import LLAMA_GUARD_CATEGORIES, OPENAI_CATEGORIES
 from contract.labels import HARMFUL_INDEX, LABELS
+from contract.pairs import PairLayout
 
 ARTIFACT_SCHEMA_VERSION = 1
 MODEL_FILE = "model.onnx"
@@ -55,6 +56,9 @@ class Manifest(BaseModel):
     category_map: dict[str, list[str]] = Field(
         default_factory=dict, description="OpenAI category -> hazard codes it takes the max of"
     )
+    # How a (prompt, response) pair is laid out (contract/pairs.py); absent = `longest_first`
+    # truncation to `max_length`, as every artifact before it was trained.
+    pair_layout: PairLayout | None = None
     files: dict[str, str] = Field(description="file name -> sha256 hex digest")
 
     @property
