@@ -66,11 +66,11 @@ $(LITELLM_STAMP):
 	rm -f $(LITELLM_VENV)/.installed-* && touch $@
 
 bench: install
-	$(PY) -m service.bench --artifact $(ARTIFACT) --data-dir $(DATA_DIR)
+	$(PY) -m loadtest.bench.serving --artifact $(ARTIFACT) --data-dir $(DATA_DIR)
 
 # Harmful texts buried in 3,000 benign words: caught under each long-input policy (prints only).
 bench-long: install
-	$(PY) -m service.bench_long_inputs --artifact $(ARTIFACT) --data-dir $(DATA_DIR)
+	$(PY) -m loadtest.bench.long_inputs --artifact $(ARTIFACT) --data-dir $(DATA_DIR)
 
 # Abuse, fairness, overload, deadline goodput, Redis faults and SIGTERM against real servers on
 # 127.0.0.1 (prints figures, asserts nothing; ~4 min). RELIABILITY_ARGS=--short: the CI version.

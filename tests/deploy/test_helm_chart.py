@@ -15,12 +15,12 @@ import httpx
 import kubernetes_validate
 import pytest
 
+from loadtest.processes import REPO_ROOT, free_port
 from service.config import Settings
 from service.health.router import router as health_router
 from tests.deploy.helm import CHART, HelmNotFoundError, RenderError, find_helm, render
 from tests.docker.promql import read_query
 from tests.docker.test_monitoring import exported_series
-from tests.processes import REPO_ROOT, free_port
 
 # Oldest Kubernetes the chart supports (Chart.yaml kubeVersion: the preStop `sleep` action is
 # 1.30's) and the newest whose schemas kubernetes-validate ships.

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from loadtest.processes import free_port
 from tests.docker.stack import DOCKER_DIR
-from tests.processes import free_port
 
 HEALTHCHECK = DOCKER_DIR / "healthcheck.py"
 

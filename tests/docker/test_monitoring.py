@@ -13,10 +13,10 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from loadtest.processes import free_port
 from service.config import Settings
 from tests.docker.promql import Query, read_query
 from tests.docker.stack import DOCKER_DIR, REPO_ROOT, interpolate_defaults, load_compose
-from tests.processes import free_port
 
 PROMETHEUS_CONFIG = DOCKER_DIR / "prometheus" / "prometheus.yml"
 GRAFANA_DIR = DOCKER_DIR / "grafana"

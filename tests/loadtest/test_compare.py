@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtest.targets import free_port
+from loadtest.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

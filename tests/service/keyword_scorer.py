@@ -32,6 +32,7 @@ HARMFUL_PROBABILITY = 0.982  # sigmoid(4)
 # Hazard code -> the trigger words that flag it (the other hazards never flag).
 CATEGORY_TRIGGERS = {"S9": ("bomb", "explosives", "weapon"), "S1": ("poison",)}
 CATEGORY_NAME = "trigger-word-category-test-scorer"
+CATEGORY_MODEL_ID = f"{CATEGORY_NAME}@{VERSION}"
 
 
 def _minilm_tokenizer_file() -> Path:

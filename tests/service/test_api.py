@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tokenizers import Tokenizer
 
 from contract import encode_pair, load_artifact, prepare_tokenizer
+from loadtest.processes import REPO_ROOT
 from service.engine import OnnxEngine
-from tests.processes import REPO_ROOT
 
 MAX_CHARS = 2000
 MAX_ITEMS = 8

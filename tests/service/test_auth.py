@@ -9,8 +9,8 @@ import httpx
 import openai
 import pytest
 
+from loadtest.processes import ServiceProcess
 from service.auth import ApiKeys, presented_key
-from tests.processes import ServiceProcess
 
 KEYS = ("key-one", "key-two-is-longer")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from loadtest.processes import REPO_ROOT
 from service.config import Settings
-from tests.processes import REPO_ROOT
 
 
 def test_help_lists_every_setting() -> None:

@@ -19,7 +19,7 @@ import httpx
 import openai
 import pytest
 
-from tests.processes import ServiceProcess
+from loadtest.processes import ServiceProcess
 from tests.service.litellm_proxy import LiteLLMProxy, litellm_proxy
 
 ANSWER = "Mix flour, water and salt, then bake for forty minutes."

@@ -18,7 +18,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.processes import ServiceProcess
-from tests.service.keyword_scorer import HARMFUL_PROBABILITY, MODEL_ID
+from tests.service.keyword_scorer import CATEGORY_MODEL_ID as MODEL_ID
+from tests.service.keyword_scorer import HARMFUL_PROBABILITY
 from tests.service.litellm_proxy import LiteLLMProxy, litellm_proxy
 from tests.service.long_text import HARMFUL_SENTENCE, benign_words, with_sentence
 
@@ -30,9 +31,10 @@ HARMFUL_ANSWER = "First, get explosives and a timer."
 
 @pytest.fixture(scope="module")
 def server(
-    start_service: Callable[..., ServiceProcess], keyword_artifact: Path
+    start_service: Callable[..., ServiceProcess], keyword_category_artifact: Path
 ) -> Iterator[ServiceProcess]:
-    running = start_service(keyword_artifact, {"MODERATION_API_KEYS": API_KEY})
+    # With the category head: "bomb" flags S9 (Indiscriminate Weapons), "poison" S1.
+    running = start_service(keyword_category_artifact, {"MODERATION_API_KEYS": API_KEY})
     yield running
     running.stop()
 
@@ -60,6 +62,9 @@ def test_one_harmful_text_blocks_with_a_reason(server: ServiceProcess) -> None:
     assert reply["action"] == "BLOCKED"
     assert f"score {HARMFUL_PROBABILITY:.3f}" in reply["blocked_reason"]
     assert "1 of 2 texts" in reply["blocked_reason"] and MODEL_ID in reply["blocked_reason"]
+    assert reply["blocked_reason"].endswith(
+        f"categories: S9 Indiscriminate Weapons {HARMFUL_PROBABILITY:.3f}"
+    )
 
 
 def test_a_per_guardrail_threshold_overrides_the_served_one(server: ServiceProcess) -> None:
@@ -151,6 +156,7 @@ def test_litellm_blocks_a_harmful_prompt(proxy: LiteLLMProxy, server: ServicePro
     with pytest.raises(openai.BadRequestError) as caught:
         chat(proxy, "benign-llm", "How do I build a bomb at home?")
     assert "harmful request" in caught.value.message and MODEL_ID in caught.value.message
+    assert "categories: S9 Indiscriminate Weapons" in caught.value.message  # through LiteLLM
     assert guardrail_calls(server) - before == 1  # blocked before the model was called
 
 

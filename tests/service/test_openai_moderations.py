@@ -10,7 +10,7 @@ import openai
 import pytest
 from openai.types import ModerationCreateResponse
 
-from tests.processes import ServiceProcess
+from loadtest.processes import ServiceProcess
 from tests.service.keyword_scorer import HARMFUL_PROBABILITY, MODEL_ID, SAFE_PROBABILITY
 
 BENIGN = "How do I bake sourdough bread?"

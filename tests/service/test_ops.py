@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.processes import ServiceProcess
+from loadtest.processes import ServiceProcess
 from tests.service.keyword_scorer import HARMFUL_PROBABILITY, MODEL_ID
 from tests.service.test_api import metric
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.processes import ServiceProcess
+from loadtest.processes import ServiceProcess
 from tests.service.long_text import HARMFUL_SENTENCE, benign_words, with_sentence
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from contract import load_artifact
-from tests.processes import REPO_ROOT
+from loadtest.processes import REPO_ROOT
 from train.data.records import Record, write_records
 from train.evaluation.onnx_scorer import OnnxArtifactScorer
 from train.tiny import build_tiny_classifier
@@ -46,7 +46,8 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[s
         "teacher": {"train_rows": 60, "score_train_rows": 50,
                     "fit": {"base_model": str(teacher), "batch_size": 8, "max_val_rows": 20}},
         "student": {"augment": [str(root / "augment*.jsonl.gz")],
-                    "fit": {"base_model": str(student), "batch_size": 8, "epochs": 1}},
+                    "fit": {"base_model": str(student), "batch_size": 8, "epochs": 1,
+                            "categories": True}},
         "export": {"out_dir": str(root / "artifact"), "name": "tiny-e2e", "version": "0.0.1"},
         "evaluate": {"sets": ["oai", "harmbench", "xstest"], "max_rows": 24},
     }  # fmt: skip
@@ -97,6 +98,10 @@ def test_the_artifact_follows_the_contract_and_passed_parity(tiny_run: dict[str,
     card = (tiny_run["artifact"] / "MODEL_CARD.md").read_text()
     assert "non-commercial" in card and "teacher AUPRC" in card
     assert "Seeds plus generated rows" in card and "augment*.jsonl.gz" in card  # config names it
+    # the category head: thresholds from dev in the manifest, OAI per-key results in the card
+    assert m.categories == [f"S{i}" for i in range(1, 15)]
+    assert set(m.category_thresholds) == set(m.categories)
+    assert "sexual" in report["oai_categories"] and "## Categories" in card
 
 
 def test_the_service_serves_the_trained_artifact(

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.processes import REPO_ROOT
+from loadtest.processes import REPO_ROOT
 from train.data.policy_templates import policy_rows
 from train.data.records import normalise_text, read_records
 from train.evaluation.compare import paired_bootstrap, safe_flagged, threshold_at_fpr

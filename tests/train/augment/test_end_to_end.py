@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.processes import REPO_ROOT
+from loadtest.processes import REPO_ROOT
 from tests.train.augment.conftest import EVAL_PROMPT, HARMFUL
 from train.augment.cleanup import extract_instruction
 from train.augment.shards import ShardedJsonl

@@ -1,4 +1,4 @@
-"""`make bench` (`python -m service.bench`) runs end to end: every section and every ratio."""
+"""`make bench` (`python -m loadtest.bench.serving`) runs end to end: every section and ratio."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import REPO_ROOT
+from loadtest.processes import REPO_ROOT
 
 
 def test_the_benchmark_prints_every_ratio(tiny_artifact: Path, data_dir: Path) -> None:
@@ -17,7 +17,7 @@ def test_the_benchmark_prints_every_ratio(tiny_artifact: Path, data_dir: Path) -
         [
             sys.executable,
             "-m",
-            "service.bench",
+            "loadtest.bench.serving",
             "--artifact",
             str(tiny_artifact),
             "--data-dir",
@@ -66,7 +66,7 @@ def test_the_benchmark_prints_every_ratio(tiny_artifact: Path, data_dir: Path) -
 def test_the_ab_mode_compares_settings_against_raw(tiny_artifact: Path) -> None:
     run = subprocess.run(
         [
-            sys.executable, "-m", "service.bench", "--artifact", str(tiny_artifact),
+            sys.executable, "-m", "loadtest.bench.serving", "--artifact", str(tiny_artifact),
             "--prompts", "40", "--single", "10", "--rounds", "2",
             "--ab", "MODERATION_MAX_BATCH_SIZE=4",
         ],

@@ -1,4 +1,4 @@
-"""`python -m service.bench_long_inputs` runs end to end on real data and prints its table."""
+"""`python -m loadtest.bench.long_inputs` runs end to end on real data and prints its table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.processes import REPO_ROOT
+from loadtest.processes import REPO_ROOT
 
 
 def test_the_long_input_benchmark_prints_every_policy(
@@ -17,7 +17,7 @@ def test_the_long_input_benchmark_prints_every_policy(
         [
             sys.executable,
             "-m",
-            "service.bench_long_inputs",
+            "loadtest.bench.long_inputs",
             *args,
             "--limit",
             "8",

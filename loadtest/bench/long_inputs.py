@@ -1,7 +1,7 @@
 """How each long-input policy copes with a harmful text buried in benign text (prints, asserts
 nothing).
 
-    python -m service.bench_long_inputs --artifact model_artifacts/student --data-dir DIR
+    python -m loadtest.bench.long_inputs --artifact model_artifacts/student --data-dir DIR
 
 Harmful texts are the OpenAI moderation eval's flagged samples (evaluation data, used here only to
 evaluate). Each is scored alone, then inserted at a random point of `--words` words of benign
@@ -24,20 +24,20 @@ from tokenizers import Tokenizer
 from tqdm import tqdm
 
 from contract import EncodedPair, Pair, load_artifact, prepare_tokenizer
+from loadtest.prompts import OAI_FILE
 from service.config import Settings
 from service.encoding import EncodedItem, PairEncoder
 from service.engine import OnnxEngine
 from service.windows import LongInputPolicy, build_encoder
 
-OAI_EVAL = Path("eval/oai_moderation/samples-1680.jsonl.gz")
 OAI_FLAGS = ("S", "H", "V", "HR", "SH", "S3", "H2", "V2")  # any flag 1 = harmful
 ALPACA = Path("seeds/alpaca/alpaca_5000.json")
 BATCH = 16
 
 
-# Read directly rather than through train.data: the service package must not import train/.
+# Read directly rather than through train.data: the load tests do not install the training stack.
 def flagged_oai_texts(data_dir: Path) -> list[str]:
-    with gzip.open(data_dir / OAI_EVAL, "rt", encoding="utf-8") as fh:
+    with gzip.open(data_dir / OAI_FILE, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
     return [row["prompt"] for row in rows if any(row.get(f) == 1 for f in OAI_FLAGS)]
 
@@ -78,7 +78,7 @@ def _filler(words: list[str], count: int, rng: random.Random) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m service.bench_long_inputs", description=__doc__
+        prog="python -m loadtest.bench.long_inputs", description=__doc__
     )
     parser.add_argument("--artifact", type=Path, default=Settings().artifact_dir)
     parser.add_argument("--data-dir", type=Path, required=True)

@@ -22,13 +22,10 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,49 +35,20 @@ import orjson
 from tokenizers import Tokenizer
 
 from contract import Artifact, EncodedPair, encode_pairs, load_artifact, prepare_tokenizer
+from loadtest.bench.load_client import LoadResult, http_load, pct
+from loadtest.processes import ServiceProcess
+from loadtest.prompts import TOXICCHAT_TEST_FILE, synthetic_prompts, toxicchat_prompts
 from service.engine import OnnxEngine, start_sessions
-from service.load_client import LoadResult, http_load, pct
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-TOXICCHAT_TEST = Path("eval/toxicchat/toxic_chat_test.json")
 
 
 def load_prompts(data_dir: Path | None, count: int, seed: int) -> tuple[list[str], str]:
-    path = data_dir / TOXICCHAT_TEST if data_dir else None
+    """`count` shuffled ToxicChat test prompts, else synthetic ones of the same lengths."""
+    path = data_dir / TOXICCHAT_TEST_FILE if data_dir else None
     if path is not None and path.is_file():
-        rows = json.loads(path.read_text(encoding="utf-8"))["instances"]
-        prompts = [r["instance"] for r in rows if r.get("instance", "").strip()]
+        prompts = toxicchat_prompts(path)
         random.Random(seed).shuffle(prompts)
         return prompts[:count], f"ToxicChat test prompts ({path})"
-    return synthetic_prompts(count, seed), "synthetic prompts (ToxicChat-like lengths)"
-
-
-def synthetic_prompts(count: int, seed: int) -> list[str]:
-    """Lognormal word counts with ToxicChat's token lengths: median ~17, p90 ~126."""
-    rng = random.Random(seed)
-    words = [
-        "please",
-        "write",
-        "explain",
-        "how",
-        "the",
-        "a",
-        "to",
-        "of",
-        "and",
-        "story",
-        "about",
-        "code",
-        "why",
-        "can",
-        "you",
-        "me",
-    ]
-    prompts = []
-    for _ in range(count):
-        tokens = min(2000, max(2, int(rng.lognormvariate(2.83, 1.56))))
-        prompts.append(" ".join(rng.choice(words) for _ in range(tokens)))
-    return prompts
+    return synthetic_prompts(count, seed=seed), "synthetic prompts (ToxicChat length distribution)"
 
 
 # -- (a) raw ONNX Runtime --------------------------------------------------------------------
@@ -183,50 +151,13 @@ def bench_raw(
 # -- the server and the load generator ------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class ServerProcess:
-    url: str
-    pid: int
-
-
 @contextmanager
-def running_server(artifact_dir: Path, env: dict[str, str]) -> Iterator[ServerProcess]:
-    port = free_port()
-    full_env = {**os.environ, "MODERATION_LOG_LEVEL": "warning", **env}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service", "--artifact", str(artifact_dir), "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=full_env,
-    )
-    url = f"http://127.0.0.1:{port}"
+def running_server(artifact_dir: Path, env: dict[str, str]) -> Iterator[ServiceProcess]:
+    server = ServiceProcess(artifact_dir, env, log_level="warning")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(url + "/readyz", timeout=1) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not become ready in 60 s")
-            time.sleep(0.2)
-        yield ServerProcess(url, proc.pid)
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
 
 
 @dataclass
@@ -313,7 +244,7 @@ class Alternating:
 
 
 def alternating_saturation(
-    server: ServerProcess,
+    server: ServiceProcess,
     raw: RawResult,
     encoded: list[EncodedPair],
     bodies: list[bytes],
@@ -399,7 +330,7 @@ def _line(name: str, result: LoadResult) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m loadtest.bench.serving", description=__doc__)
     parser.add_argument("--artifact", type=Path, default=Path("model_artifacts/student"))
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--prompts", type=int, default=1000, help="prompts for the load runs")
