@@ -17,7 +17,7 @@ import openai
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.processes import ServiceProcess
+from loadtest.processes import ServiceProcess
 from tests.service.keyword_scorer import CATEGORY_MODEL_ID as MODEL_ID
 from tests.service.keyword_scorer import HARMFUL_PROBABILITY
 from tests.service.litellm_proxy import LiteLLMProxy, litellm_proxy
