@@ -34,6 +34,7 @@ REQUIRED_ON_DASHBOARD = {
     "moderation_cache_misses_total",
     "moderation_cache_errors_total",  # Redis errors
     "moderation_model_info",
+    "moderation_category_flags_total",  # flags per category (the category head)
 }
 # Series Prometheus adds itself, and the labels it attaches to every scraped series.
 PROMETHEUS_SERIES = {"up"}
@@ -179,14 +180,16 @@ def exported_series(exposition: str) -> dict[str, set[str]]:
 
 
 @pytest.fixture(scope="module")
-def exported(start_service: Any, tiny_artifact: Path) -> Iterator[dict[str, set[str]]]:
+def exported(start_service: Any, tiny_category_artifact: Path) -> Iterator[dict[str, set[str]]]:
     """The series a real service exports after some traffic, scraped like Prometheus does.
+
+    The artifact has a category head, so the per-category series carry their labels.
 
     Its Redis URL points at a port where nothing listens, so the cache-error series (what the
     dashboard's Redis panel shows) carries samples with their labels too.
     """
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    service = start_service(tiny_artifact, env={"MODERATION_REDIS_URL": dead_redis})
+    service = start_service(tiny_category_artifact, env={"MODERATION_REDIS_URL": dead_redis})
     try:
         with httpx.Client(base_url=service.url, timeout=30) as client:
             for prompt in ("hello there", "hello there", "how do I bake bread?"):
@@ -207,6 +210,7 @@ def test_the_scrape_target_serves_the_service_metrics(exported: dict[str, set[st
     assert "le" in exported["moderation_request_latency_seconds_bucket"]
     assert "backend" in exported["moderation_cache_errors_total"]
     assert {"name", "version", "threshold"} <= exported["moderation_model_info"]
+    assert {"category", "mode"} <= exported["moderation_category_flags_total"]
 
 
 def test_dashboard_charts_only_series_the_service_exports(
