@@ -1,21 +1,18 @@
 """The Llama Guard 3 protocol: its prompt, and the verdict and P(unsafe) read from a reply.
 
 The prompt is the one Llama Guard 3's chat template renders (hazard categories S1-S14 by name);
-a vLLM server of Llama-Guard-3-8B is spoken to the same way. P(unsafe) compares the
-probabilities of the first tokens of "unsafe" and "safe" at the first generated position, read
-from the top logprobs the server returns (small models split "unsafe", e.g. "uns" + "afe", so
-any token of 3+ letters that starts one word and not the other counts for it). When neither
-word is among the returned top tokens, P(unsafe) is unknown (None).
+a vLLM server of Llama-Guard-3-8B is spoken to the same way. P(unsafe) is read from the top
+logprobs the server returns at the first generated position by `contract.llamaguard`'s reader;
+when neither word is among them, P(unsafe) is unknown (None).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from contract.llamaguard import CATEGORIES, guard_task, llama3_prompt
+from contract.llamaguard import CATEGORIES, guard_task, llama3_prompt, p_unsafe_from_top
 
 POLICY_FILE = Path("seeds/taxonomy/llamaguard_3_policy.yaml")
 
@@ -40,33 +37,6 @@ def guard_prompt(
 ) -> str:
     """The full raw prompt (BOS and Llama 3 header tokens included), for `/v1/completions`."""
     return llama3_prompt(guard_task(prompt, response, categories), bos=True)
-
-
-def _side(token: str) -> str | None:
-    """ "safe", "unsafe" or None for a token. A token counts for a word when it starts that word
-    and not the other, and has at least 3 letters: shorter ones ("S", "un") begin too many
-    other answers (e.g. "S1: ...") to be read as a verdict."""
-    word = token.strip().lower()
-    if len(word) < 3:
-        return None
-    is_safe, is_unsafe = "safe".startswith(word), "unsafe".startswith(word)
-    if is_unsafe and not is_safe:
-        return "unsafe"
-    if is_safe and not is_unsafe:
-        return "safe"
-    return None
-
-
-def p_unsafe_from_top(top: Mapping[str, float]) -> float | None:
-    """P(unsafe) / (P(unsafe) + P(safe)) from one position's {token: logprob}; None if neither
-    word's first token is among them."""
-    mass = {"safe": 0.0, "unsafe": 0.0}
-    for token, logprob in top.items():
-        side = _side(token)
-        if side is not None and logprob is not None:
-            mass[side] += math.exp(logprob)
-    total = mass["safe"] + mass["unsafe"]
-    return mass["unsafe"] / total if total > 0 else None
 
 
 def first_position_logprobs(choice: Mapping[str, Any]) -> dict[str, float]:

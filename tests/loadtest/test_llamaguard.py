@@ -10,14 +10,8 @@ from typing import Any
 
 import pytest
 
-from contract.llamaguard import guard_task
-from loadtest.llamaguard import (
-    DEFAULT_CATEGORIES,
-    guard_prompt,
-    load_categories,
-    p_unsafe_from_top,
-    parse_verdict,
-)
+from contract.llamaguard import guard_task, p_unsafe_from_top
+from loadtest.llamaguard import DEFAULT_CATEGORIES, guard_prompt, load_categories, parse_verdict
 from loadtest.protocols import LlamaGuardChat, LlamaGuardCompletions, ProtocolError
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "llamacpp_responses.json").read_text())
@@ -57,6 +51,13 @@ def test_a_response_is_judged_as_the_agent_turn() -> None:
 def test_p_unsafe_compares_first_tokens(top: dict[str, float], expected: float | None) -> None:
     got = p_unsafe_from_top(top)
     assert got == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_known_first_tokens_are_read_exactly() -> None:
+    # A tokenizer that splits "unsafe" as "un" + "safe": only the server's own first tokens tell.
+    top = {"un": math.log(0.3), " safe": math.log(0.1), "uns": -0.1}
+    assert p_unsafe_from_top(top, ("safe", "un")) == pytest.approx(0.75)
+    assert p_unsafe_from_top({"The": -0.1}, ("safe", "un")) is None
 
 
 def _recorded(name: str) -> list[dict[str, Any]]:

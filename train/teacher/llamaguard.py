@@ -1,12 +1,13 @@
 """Backends for Llama-Guard-style causal LMs: P(unsafe) from the first answer token.
 
 The prompt is Llama Guard 3's: the S1-S14 categories, the conversation, and the instruction to
-answer 'safe' or 'unsafe'. The score is the two-way softmax of the first-token logits of
-"unsafe" vs "safe", comparing the FIRST token id of each word (some tokenizers split "unsafe",
-e.g. SmolLM2's "uns"+"afe"). Two ways to run the model: locally through transformers
-(`LocalLlamaGuard`), or through an OpenAI-compatible `/v1/completions` endpoint that returns
-top logprobs (`EndpointLlamaGuard`: vLLM or llama.cpp's server), with many requests in flight so
-that the server can batch them, each retried with back-off (`train/endpoint_client.py`).
+answer 'safe' or 'unsafe'. The score compares "unsafe" vs "safe" by the FIRST token of each word
+(some tokenizers split "unsafe", e.g. SmolLM2's "uns"+"afe"). Two ways to run the model: locally
+through transformers (`LocalLlamaGuard`: the two-way softmax of those tokens' logits), or
+through an OpenAI-compatible `/v1/completions` endpoint that returns top logprobs
+(`EndpointLlamaGuard`: vLLM or llama.cpp's server; read by `contract.llamaguard`'s reader), with
+many requests in flight so that the server can batch them, each retried with back-off
+(`train/endpoint_client.py`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from contract.llamaguard import guard_task, llama3_prompt
+from contract.llamaguard import guard_task, llama3_prompt, p_unsafe_from_top
 from train.endpoint_client import (
     EndpointError,
     RetryPolicy,
@@ -151,13 +152,8 @@ class EndpointLlamaGuard:
             self.retry,
         )  # fmt: skip
         top = reply["choices"][0]["logprobs"]["top_logprobs"][0]
-        by_text: dict[str, float] = {}
-        for token, logprob in top.items():
-            key = token.strip()
-            by_text[key] = max(by_text.get(key, -math.inf), float(logprob))
-        floor = min(by_text.values(), default=0.0) - 1.0  # absent from top-k: below all listed
-        return two_way_unsafe(by_text.get(self.safe_token, floor),
-                              by_text.get(self.unsafe_token, floor))  # fmt: skip
+        p_unsafe = p_unsafe_from_top(top, (self.safe_token, self.unsafe_token))
+        return 0.5 if p_unsafe is None else p_unsafe  # neither word in the top k: no opinion
 
     def score(self, pairs: list[Pair]) -> list[float]:
         return map_concurrent(
