@@ -78,3 +78,18 @@ def test_the_ab_mode_compares_settings_against_raw(tiny_artifact: Path) -> None:
     for name in ("defaults", "MODERATION_MAX_BATCH_SIZE=4"):
         assert re.search(rf"{name} +median +[\d.]+ req/s = [\d.]+x raw", out), name
     assert "(c)" not in out  # the comparison replaces the full run
+
+
+def test_the_category_heads_cost_can_be_measured(tiny_category_artifact: Path) -> None:
+    """The issue's floor (the head costs at most 5% of saturated throughput) is read from this
+    comparison on the real artifact: categories served (defaults) against switched off."""
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "loadtest.bench.serving", "--artifact",
+            str(tiny_category_artifact), "--prompts", "40", "--single", "10", "--rounds", "2",
+            "--ab", "MODERATION_CATEGORIES=false",
+        ],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    for name in ("defaults", "MODERATION_CATEGORIES=false"):
+        assert re.search(rf"{name} +median +[\d.]+ req/s = [\d.]+x raw", run.stdout), name
