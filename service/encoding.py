@@ -19,7 +19,7 @@ from typing import Protocol
 
 from tokenizers import Tokenizer
 
-from contract import EncodedPair, Pair, encode_pair, encode_pairs
+from contract import EncodedPair, Pair, PairLayout, encode_pair, encode_pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +44,27 @@ class AsyncPairEncoder(Protocol):
 
 
 class TruncatingEncoder:
-    """The contract's pair format, truncated to the model's max length: one sequence per pair."""
+    """The contract's pair format, truncated to the model's max length (pairs: to the
+    artifact's pair layout, when it has one): one sequence per pair."""
 
-    scheme = "truncate"
-
-    def __init__(self, tokenizer: Tokenizer) -> None:
+    def __init__(self, tokenizer: Tokenizer, layout: PairLayout | None = None) -> None:
         self.tokenizer = tokenizer  # already set up by `contract.prepare_tokenizer`
+        self.layout = layout
+        self.scheme = "truncate" + layout_scheme(layout)
 
     def __call__(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
         if len(pairs) == 1:  # the common case; skips the batch API's thread-pool round trip
-            encoded = [encode_pair(self.tokenizer, *pairs[0])]
+            encoded = [encode_pair(self.tokenizer, *pairs[0], self.layout)]
         else:
-            encoded = encode_pairs(self.tokenizer, list(pairs))
+            encoded = encode_pairs(self.tokenizer, list(pairs), self.layout)
         return [EncodedItem(sequences=[e], truncated=e.truncated) for e in encoded]
+
+
+def layout_scheme(layout: PairLayout | None) -> str:
+    """The pair layout's part of an encoder's scheme (cache keys): empty without one."""
+    if layout is None:
+        return ""
+    return f":pairs{layout.max_length}-{layout.prompt_tokens}-{layout.response_tokens}"
 
 
 def sequence_key(seq: EncodedPair) -> Hashable:

@@ -5,11 +5,13 @@ Three policies (`MODERATION_LONG_INPUT_POLICY`):
 - `windows` (default): overlapping windows slide over the text and every window is scored; the
   pair takes the maximum, so one harmful sentence anywhere makes the pair harmful. With a
   response, the windows slide over the response and each carries the prompt as context (cut to
-  its head and tail when long), because a pair's verdict is about the response.
+  its head and tail when long; to its tail under the artifact's pair layout, which gives pairs
+  a window and budgets of their own), because a pair's verdict is about the response.
 - `head_tail`: one sequence made of the start and the end of the text (a quarter head, the rest
   tail, after Sun et al. 2019, "How to Fine-Tune BERT for Text Classification"). Cheap, but the
   middle is never seen.
-- `truncate`: the contract's `longest_first` truncation: only the start is seen.
+- `truncate`: the contract's truncation: only the start is seen (of a pair under a layout: the
+  prompt's tail and the response's head).
 
 Windows are cut from the text at token offsets and snapped to word starts, then encoded with the
 contract's pair format like any other pair, so a window looks exactly like a short input to the
@@ -26,8 +28,8 @@ from enum import StrEnum
 
 from tokenizers import Encoding, Tokenizer
 
-from contract import Pair, encode_pairs
-from service.encoding import EncodedItem, PairEncoder, TruncatingEncoder
+from contract import Pair, PairLayout, encode_pairs
+from service.encoding import EncodedItem, PairEncoder, TruncatingEncoder, layout_scheme
 
 # Re-tokenising a slice cut at word starts gives back the same tokens; the margin only absorbs
 # tokenizers whose pre-tokeniser merges across the cut (it costs 2 tokens of each window).
@@ -94,7 +96,13 @@ class WindowPlanner:
     """Cuts pairs that overflow `max_length` tokens into pieces that fit."""
 
     def __init__(
-        self, tokenizer: Tokenizer, max_length: int, *, stride: int | None, max_windows: int
+        self,
+        tokenizer: Tokenizer,
+        max_length: int,
+        *,
+        stride: int | None,
+        max_windows: int,
+        layout: PairLayout | None = None,
     ) -> None:
         if max_windows < 1:
             raise ValueError("max_windows must be at least 1")
@@ -108,6 +116,9 @@ class WindowPlanner:
         self.max_length = max_length
         self._room_single = max_length - single  # tokens a whole input may have
         self._room_pair = max_length - pair
+        self.layout = layout
+        if layout is not None:  # pairs get the layout's window and budgets
+            self._room_pair = layout.prompt_tokens + layout.response_tokens
         self.single_budget = self._room_single - _MARGIN_TOKENS  # tokens of a cut piece
         self.pair_budget = self._room_pair - _MARGIN_TOKENS
         if self.pair_budget < 8:
@@ -129,8 +140,10 @@ class WindowPlanner:
         prompt_tokens, response_tokens = self._tokens([prompt, response])
         if len(prompt_tokens) + len(response_tokens) <= self._room_pair:
             return Plan([(prompt, response)], False)
+        if self._layout_cuts_prompt_only(len(prompt_tokens), len(response_tokens)):
+            return Plan([(prompt, response)], True)
         prompt_budget = self._prompt_budget(len(prompt_tokens), len(response_tokens))
-        context = _head_tail(prompt_tokens, prompt_budget)
+        context = self._context(prompt_tokens, prompt_budget)
         texts, lost = self._slide(response_tokens, self.pair_budget - prompt_budget)
         return Plan([(context, t) for t in texts], lost or len(prompt_tokens) > prompt_budget)
 
@@ -143,18 +156,38 @@ class WindowPlanner:
         prompt_tokens, response_tokens = self._tokens([prompt, response])
         if len(prompt_tokens) + len(response_tokens) <= self._room_pair:
             return Plan([(prompt, response)], False)
+        if self._layout_cuts_prompt_only(len(prompt_tokens), len(response_tokens)):
+            return Plan([(prompt, response)], True)
         prompt_budget = self._prompt_budget(len(prompt_tokens), len(response_tokens))
         piece = (
-            _head_tail(prompt_tokens, prompt_budget),
+            self._context(prompt_tokens, prompt_budget),
             _head_tail(response_tokens, self.pair_budget - prompt_budget),
         )
         return Plan([piece], True)
 
+    def _layout_cuts_prompt_only(self, prompt_len: int, response_len: int) -> bool:
+        """With a pair layout, a response within its share needs no windows: the contract's
+        encoding keeps it whole and the prompt's tail."""
+        layout = self.layout
+        if layout is None:
+            return False
+        share = layout.response_tokens + max(0, layout.prompt_tokens - prompt_len)
+        return response_len <= share
+
     def _prompt_budget(self, prompt_len: int, response_len: int) -> int:
-        """Tokens of a pair's window that go to the prompt: up to half, more if the response is
-        short, never more than the prompt has."""
+        """Tokens of a pair's window that go to the prompt: up to half (the layout's prompt
+        budget, with one), more if the response is short, never more than the prompt has."""
+        if self.layout is not None:
+            return min(prompt_len, self.layout.prompt_tokens)
         half = self.pair_budget // 2
         return min(prompt_len, max(half, self.pair_budget - response_len))
+
+    def _context(self, prompt_tokens: _Tokens, budget: int) -> str:
+        """The prompt as a window's context: its tail with a pair layout (where jailbreak
+        wrappers put the request), else its head and tail."""
+        if self.layout is not None:
+            return _tail(prompt_tokens, budget)
+        return _head_tail(prompt_tokens, budget)
 
     def _slide(self, tokens: _Tokens, budget: int) -> tuple[list[str], bool]:
         """Windows of at most `budget` tokens over `tokens`, and whether some token is in none."""
@@ -184,6 +217,14 @@ class WindowPlanner:
         return texts, lost or covered < n
 
 
+def _tail(tokens: _Tokens, budget: int) -> str:
+    """The text itself if it fits in `budget` tokens, else its end from a word start."""
+    n = len(tokens)
+    if n <= budget:
+        return tokens.text
+    return tokens.slice(tokens.word_ceil(n - budget, upper=n - 1), n)
+
+
 def _head_tail(tokens: _Tokens, budget: int) -> str:
     """The text itself if it fits in `budget` tokens, else its head and tail joined by a space."""
     n = len(tokens)
@@ -203,14 +244,16 @@ class PlannedEncoder:
         self.tokenizer = tokenizer  # set up by `contract.prepare_tokenizer`
         self.planner = planner
         self.policy = policy
-        self._likely_fits_chars = planner.max_length * _MAX_CHARS_PER_TOKEN
+        self.layout = planner.layout
+        window = max(planner.max_length, self.layout.max_length if self.layout else 0)
+        self._likely_fits_chars = window * _MAX_CHARS_PER_TOKEN
         self._plan = planner.windows if policy is LongInputPolicy.WINDOWS else planner.head_tail
         stride = planner.stride or "auto"
         self.scheme = (
             f"windows:{stride}:{planner.max_windows}"
             if policy is LongInputPolicy.WINDOWS
             else "head_tail"
-        )
+        ) + layout_scheme(self.layout)
 
     def __call__(self, pairs: Sequence[Pair]) -> list[EncodedItem]:
         items: list[EncodedItem | None] = [None] * len(pairs)
@@ -219,14 +262,14 @@ class PlannedEncoder:
         short = [
             n for n, (p, r) in enumerate(pairs) if len(p) + len(r or "") <= self._likely_fits_chars
         ]
-        encoded = encode_pairs(self.tokenizer, [pairs[n] for n in short])
+        encoded = encode_pairs(self.tokenizer, [pairs[n] for n in short], self.layout)
         for n, sequence in zip(short, encoded, strict=True):
             if not sequence.truncated:
                 items[n] = EncodedItem(sequences=[sequence], truncated=False)
         for n, item in enumerate(items):
             if item is None:
                 plan = self._plan(*pairs[n])
-                pieces = encode_pairs(self.tokenizer, plan.pieces)
+                pieces = encode_pairs(self.tokenizer, plan.pieces, self.layout)
                 lost = plan.truncated or any(p.truncated for p in pieces)
                 items[n] = EncodedItem(sequences=pieces, truncated=lost)
         return [item for item in items if item is not None]
@@ -239,9 +282,13 @@ def build_encoder(
     policy: LongInputPolicy,
     stride: int | None,
     max_windows: int,
+    layout: PairLayout | None = None,
 ) -> PairEncoder:
-    """The encoder for the configured long-input policy (`tokenizer` already prepared)."""
+    """The encoder for the configured long-input policy (`tokenizer` already prepared, with
+    the artifact's pair `layout` when it has one)."""
     if policy is LongInputPolicy.TRUNCATE:
-        return TruncatingEncoder(tokenizer)
-    planner = WindowPlanner(tokenizer, max_length, stride=stride, max_windows=max_windows)
+        return TruncatingEncoder(tokenizer, layout)
+    planner = WindowPlanner(
+        tokenizer, max_length, stride=stride, max_windows=max_windows, layout=layout
+    )
     return PlannedEncoder(tokenizer, planner, policy)

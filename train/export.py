@@ -27,6 +27,7 @@ from contract import (
     OPENAI_CATEGORY_MAP,
     TOKENIZER_FILE,
     Manifest,
+    PairLayout,
     write_manifest,
 )
 from train.modeling import model_input_names
@@ -140,12 +141,14 @@ def export_artifact(
     quantize_embeddings: bool = False,
     categories: Sequence[str] | None = None,
     category_thresholds: Mapping[str, float] | None = None,
+    pair_layout: PairLayout | None = None,
     **manifest_fields: Any,
 ) -> Manifest:
     """Write `model.onnx`, `tokenizer.json` and `manifest.json` for `model_dir` into `out_dir`.
 
     A model with a category head needs `category_thresholds` (hazard code -> threshold, chosen
     on dev); `categories` is the head's order, by default `contract.CATEGORY_CODES`.
+    `pair_layout` is the layout the model was trained with (none: `longest_first` pairs).
     """
     head = _category_fields(category_count(Path(model_dir)), categories, category_thresholds)
     out_dir = Path(out_dir)
@@ -172,6 +175,7 @@ def export_artifact(
         threshold=threshold,
         quantization=_quantization_name(quantize, keep_fp32, per_channel, quantize_embeddings),
         **head,
+        **({"pair_layout": pair_layout} if pair_layout is not None else {}),
         **manifest_fields,
     )
 

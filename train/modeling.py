@@ -20,6 +20,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 from contract import (
     CATEGORY_CODES,
     EncodedPair,
+    PairLayout,
     category_probabilities,
     encode_pairs,
     harmful_probability,
@@ -69,6 +70,8 @@ class Classifier:
     tokenizer: Tokenizer  # contract-configured (truncation to max_length, no padding)
     max_length: int
     pad_id: int
+    # Pairs: the prompt's tail and the response's head (contract/pairs.py); None = longest_first
+    layout: PairLayout | None = None
 
     @classmethod
     def load(
@@ -78,6 +81,7 @@ class Classifier:
         *,
         fresh_head: bool = False,
         categories: bool = False,
+        layout: PairLayout | None = None,
     ) -> Classifier:
         """Load a classifier; `fresh_head` allows a base encoder without a head.
 
@@ -96,10 +100,10 @@ class Classifier:
                 f"{len(CATEGORY_CODES)} with a category head"
             )
         tokenizer = prepare_tokenizer(
-            Tokenizer.from_str(hf_tok.backend_tokenizer.to_str()), max_length
+            Tokenizer.from_str(hf_tok.backend_tokenizer.to_str()), max_length, layout
         )
         pad_id = hf_tok.pad_token_id if hf_tok.pad_token_id is not None else 0
-        return cls(model.eval(), tokenizer, max_length, int(pad_id))
+        return cls(model.eval(), tokenizer, max_length, int(pad_id), layout)
 
     @property
     def has_categories(self) -> bool:
@@ -114,7 +118,7 @@ class Classifier:
         return model_input_names(self.model)
 
     def encode(self, pairs: Sequence[Pair]) -> list[EncodedPair]:
-        return encode_pairs(self.tokenizer, list(pairs))
+        return encode_pairs(self.tokenizer, list(pairs), self.layout)
 
     def batch(self, encoded: Sequence[EncodedPair]) -> dict[str, torch.Tensor]:
         return pad_batch(encoded, self.input_names, self.pad_id)

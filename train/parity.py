@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from contract import PairLayout
 from train.data.records import Record
 from train.evaluation.metrics import binary_metrics
 from train.evaluation.onnx_scorer import OnnxArtifactScorer
@@ -23,12 +24,18 @@ class ParityError(RuntimeError):
 
 
 def measure_parity(
-    model_dir: Path, artifact_dir: Path, rows: list[Record], max_length: int, threshold: float
+    model_dir: Path,
+    artifact_dir: Path,
+    rows: list[Record],
+    max_length: int,
+    threshold: float,
+    layout: PairLayout | None = None,
 ) -> dict[str, Any]:
     rows = [r for r in rows if r.label is not None]
     labels = np.array([r.label for r in rows], dtype=np.int64)
     pairs = [r.pair for r in rows]
-    torch_scores = Classifier.load(model_dir, max_length).predict(pairs, desc="parity: torch")
+    torch_model = Classifier.load(model_dir, max_length, layout=layout)
+    torch_scores = torch_model.predict(pairs, desc="parity: torch")
     onnx_scores = np.array(OnnxArtifactScorer(artifact_dir).score(pairs), dtype=np.float32)
     diff = np.abs(torch_scores - onnx_scores)
     fp32 = binary_metrics(labels, torch_scores, threshold)

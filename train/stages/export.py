@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from contract import PairLayout
 from train.base_models import describe_model
 from train.config import PipelineConfig
 from train.data.loaders import SEEDS
@@ -24,6 +25,12 @@ NON_COMMERCIAL = (
     "CC BY-NC 4.0 (non-commercial): trained on ToxicChat and Alpaca data, which are CC BY-NC "
     "4.0; retrain without them for commercial use. Base model Apache-2.0."
 )
+
+
+def pair_layout(summary: dict[str, Any]) -> PairLayout | None:
+    """The pair layout the model was trained with (the training summary's config), if any."""
+    layout = summary["config"].get("pair_layout")
+    return None if layout is None else PairLayout.model_validate(layout)
 
 
 def training_data_manifest() -> list[dict[str, Any]]:
@@ -50,7 +57,7 @@ def threshold_rule(cfg: PipelineConfig) -> str:
 
 def decision_threshold(
     cfg: PipelineConfig, paths: WorkPaths, model_dir: Path, summary: dict[str, Any],
-    max_length: int,
+    max_length: int, layout: PairLayout | None = None,
 ) -> float:  # fmt: skip
     """From the dev suite when the config names a dev set, else the validation F1 optimum."""
     if cfg.export.threshold_set is None:
@@ -59,14 +66,17 @@ def decision_threshold(
     from train.modeling import Classifier
 
     rows = [r for r in read_records(paths.dev_set(cfg.export.threshold_set)) if r.label == 0]
-    scores = Classifier.load(model_dir, max_length).predict([r.pair for r in rows], 64)
+    model = Classifier.load(model_dir, max_length, layout=layout)
+    scores = model.predict([r.pair for r in rows], 64)
     threshold = threshold_at_fpr(scores.tolist(), cfg.export.target_fpr)
     print(f"[export] threshold {threshold:.4f}: flags {cfg.export.target_fpr:.0%} of the "
           f"{len(rows)} safe rows of dev {cfg.export.threshold_set}")  # fmt: skip
     return threshold
 
 
-def category_thresholds(paths: WorkPaths, model_dir: Path, max_length: int) -> dict[str, float]:
+def category_thresholds(
+    paths: WorkPaths, model_dir: Path, max_length: int, layout: PairLayout | None = None
+) -> dict[str, float]:
     """Per-hazard F1-optimal thresholds on the dev suite's rows whose source names hazards."""
     from train.data.hazards import hazard_matrix
     from train.evaluation.categories import hazard_thresholds
@@ -75,7 +85,8 @@ def category_thresholds(paths: WorkPaths, model_dir: Path, max_length: int) -> d
     # the teacher-scored copies, as the experiment reads them (soft RTP targets included)
     rows = read_records(paths.scored_val)
     rows += [r for name in paths.dev_sets for r in read_records(paths.scored_dev(name))]
-    _, scores = Classifier.load(model_dir, max_length).predict_all([r.pair for r in rows], 64)
+    model = Classifier.load(model_dir, max_length, layout=layout)
+    _, scores = model.predict_all([r.pair for r in rows], 64)
     assert scores is not None
     thresholds = hazard_thresholds(hazard_matrix(rows), scores)
     print("[export] category thresholds (dev): "
@@ -92,10 +103,11 @@ def run(
     out_dir = Path(out_dir or cfg.export.out_dir)
     summary = json.loads((model_dir / SUMMARY_FILE).read_text())
     max_length = int(summary["config"]["max_length"])
-    threshold = decision_threshold(cfg, paths, model_dir, summary, max_length)
+    layout = pair_layout(summary)
+    threshold = decision_threshold(cfg, paths, model_dir, summary, max_length, layout)
     head: dict[str, Any] = {}
     if summary["config"].get("categories"):
-        head["category_thresholds"] = category_thresholds(paths, model_dir, max_length)
+        head["category_thresholds"] = category_thresholds(paths, model_dir, max_length, layout)
     val = read_records(paths.scored_val if paths.scored_val.is_file() else paths.val)
     tried = []
     for strategy in strategies(cfg.export.keep_fp32, cfg.export.quantize_embeddings):
@@ -106,9 +118,9 @@ def run(
             training_data=training_data_manifest(),
             metrics={"validation": summary["val"], "epoch": summary["epoch"],
                      "threshold_rule": threshold_rule(cfg)},
-            **head, **strategy,
+            pair_layout=layout, **head, **strategy,
         )  # fmt: skip
-        parity = measure_parity(model_dir, out_dir, val, max_length, threshold)
+        parity = measure_parity(model_dir, out_dir, val, max_length, threshold, layout)
         print(f"[export] {strategy}: {describe_parity(parity)}")
         tried.append({**strategy, **parity})
         if parity["auprc_drop"] <= cfg.export.max_auprc_drop:
