@@ -189,7 +189,9 @@ prompt, or for a (prompt, response) pair. int8 ONNX, {size_mb:.1f} MB, served by
 **License: non-commercial.** {m.license}
 
 ## Model
-- Base: {m.base_model}, with a new 2-class head.
+- Base: {m.base_model}, with a new 2-class head{
+        f" and a {len(m.categories)}-hazard category head (below)" if m.categories else ""
+    }.
 - Teacher: {m.teacher}.
 - Distillation as in HarmAug, with labels that mean "harmful under the policy": rows with a
   human (or judge) label learn 0.5 x (cross-entropy + the distillation term) where the teacher
