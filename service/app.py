@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from tokenizers import Tokenizer
 
 from contract import EncodedPair, Manifest, load_artifact, prepare_tokenizer
+from contract.batches import pad_id_of
 from service import tracing
 from service.admission import Admission
 from service.auth import OPS_PATHS, ApiKeyMiddleware, ApiKeys
@@ -42,17 +43,6 @@ from service.verdicts import Verdicts
 from service.windows import LongInputPolicy, build_encoder
 
 log = logging.getLogger(__name__)
-
-
-def _pad_id(tokenizer: Tokenizer) -> int:
-    padding = tokenizer.padding
-    if padding:
-        return int(padding["pad_id"])
-    for token in ("[PAD]", "<pad>"):
-        found = tokenizer.token_to_id(token)
-        if found is not None:
-            return found
-    return 0
 
 
 def build_cache(settings: Settings, metrics: Metrics) -> ScoreCache:
@@ -85,8 +75,8 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     artifact = load_artifact(settings.artifact_dir)
     manifest = artifact.manifest
     tokenizer = Tokenizer.from_file(str(artifact.tokenizer_path))
-    pad_id = _pad_id(tokenizer)
-    prepare_tokenizer(tokenizer, manifest.max_length, manifest.pair_layout)
+    pad_id = pad_id_of(tokenizer)
+    prepare_tokenizer(tokenizer, manifest.max_length)
     workers, threads = engine_layout(settings, gpu=cuda_available())
     policy = category_policy(settings, manifest)
     engines = start_sessions(
@@ -94,15 +84,12 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     )
     log.info("loaded %s from %s (%d x %s session, %d threads each)", manifest.model_id,
              artifact.path, workers, engines[0].provider, threads)  # fmt: skip
-    # The longest sequence the model sees: a pair layout may give pairs a wider window.
-    window = max(manifest.max_length, getattr(manifest.pair_layout, "max_length", 0))
     encoder = build_encoder(
         tokenizer,
         manifest.max_length,
         policy=LongInputPolicy(settings.long_input_policy),
         stride=settings.window_stride,
         max_windows=settings.max_windows,
-        layout=manifest.pair_layout,
     )
     encoder(
         [("warm up", None), ("warm up", "the tokenizer"), ("warm up " * manifest.max_length, None)]
@@ -140,7 +127,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     if settings.shadow_mode:
         log.warning("shadow mode: verdicts are logged and counted, but nothing is blocked")
     # A call longer than this needs windows: it is tokenised apart (encode_queue.py).
-    encode_queue = EncodeQueue(encoder, executor, metrics, long_chars=16 * window)
+    encode_queue = EncodeQueue(encoder, executor, metrics, long_chars=16 * manifest.max_length)
     moderator = Moderator(
         model_id=manifest.model_id,
         threshold=threshold,

@@ -12,6 +12,7 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from contract import Artifact, EncodedPair, category_probabilities, harmful_probability
+from contract.batches import pad_batch
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +92,7 @@ class OnnxEngine:
 
     def pad(self, batch: Sequence[EncodedPair]) -> dict[str, npt.NDArray[np.int64]]:
         """The ONNX feed: every field padded to the batch's longest member."""
-        width = max(len(seq) for seq in batch)
-        ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        types = np.zeros((len(batch), width), dtype=np.int64)
-        for row, seq in enumerate(batch):
-            n = len(seq)
-            ids[row, :n] = seq.input_ids
-            mask[row, :n] = 1
-            types[row, :n] = seq.token_type_ids
-        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        return {name: feed[name] for name in self.input_names}
+        return pad_batch(batch, self.input_names, self.pad_id)
 
     def run(
         self, batch: Sequence[EncodedPair]

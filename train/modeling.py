@@ -20,15 +20,15 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreT
 from contract import (
     CATEGORY_CODES,
     EncodedPair,
-    PairLayout,
+    Pair,
     category_probabilities,
     encode_pairs,
     harmful_probability,
     prepare_tokenizer,
 )
+from contract.batches import pad_batch as pad_arrays
+from contract.batches import pad_id_of
 from train.base_models import resolve_model
-
-Pair = tuple[str, str | None]
 
 
 def model_input_names(model: PreTrainedModel) -> list[str]:
@@ -42,20 +42,9 @@ def model_input_names(model: PreTrainedModel) -> list[str]:
 def pad_batch(
     encoded: Sequence[EncodedPair], input_names: Sequence[str], pad_id: int
 ) -> dict[str, torch.Tensor]:
-    """Pad a batch to its own longest member (dynamic padding)."""
-    width = max(len(e) for e in encoded)
-    ids = np.full((len(encoded), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(encoded), width), dtype=np.int64)
-    types = np.zeros((len(encoded), width), dtype=np.int64)
-    for row, e in enumerate(encoded):
-        n = len(e)
-        ids[row, :n], mask[row, :n], types[row, :n] = (
-            e.input_ids,
-            e.attention_mask,
-            e.token_type_ids,
-        )
-    arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-    return {name: torch.from_numpy(arrays[name]) for name in input_names}
+    """Pad a batch to its own longest member (dynamic padding), as the service does."""
+    arrays = pad_arrays(encoded, input_names, pad_id)
+    return {name: torch.from_numpy(array) for name, array in arrays.items()}
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
@@ -70,8 +59,6 @@ class Classifier:
     tokenizer: Tokenizer  # contract-configured (truncation to max_length, no padding)
     max_length: int
     pad_id: int
-    # Pairs: the prompt's tail and the response's head (contract/pairs.py); None = longest_first
-    layout: PairLayout | None = None
 
     @classmethod
     def load(
@@ -81,7 +68,6 @@ class Classifier:
         *,
         fresh_head: bool = False,
         categories: bool = False,
-        layout: PairLayout | None = None,
     ) -> Classifier:
         """Load a classifier; `fresh_head` allows a base encoder without a head.
 
@@ -100,10 +86,10 @@ class Classifier:
                 f"{len(CATEGORY_CODES)} with a category head"
             )
         tokenizer = prepare_tokenizer(
-            Tokenizer.from_str(hf_tok.backend_tokenizer.to_str()), max_length, layout
+            Tokenizer.from_str(hf_tok.backend_tokenizer.to_str()), max_length
         )
-        pad_id = hf_tok.pad_token_id if hf_tok.pad_token_id is not None else 0
-        return cls(model.eval(), tokenizer, max_length, int(pad_id), layout)
+        pad_id = pad_id_of(tokenizer)
+        return cls(model.eval(), tokenizer, max_length, int(pad_id))
 
     @property
     def has_categories(self) -> bool:
@@ -118,7 +104,7 @@ class Classifier:
         return model_input_names(self.model)
 
     def encode(self, pairs: Sequence[Pair]) -> list[EncodedPair]:
-        return encode_pairs(self.tokenizer, list(pairs), self.layout)
+        return encode_pairs(self.tokenizer, list(pairs))
 
     def batch(self, encoded: Sequence[EncodedPair]) -> dict[str, torch.Tensor]:
         return pad_batch(encoded, self.input_names, self.pad_id)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-Pair = tuple[str, str | None]
+from contract import Pair
 
 
 def measure_latency(

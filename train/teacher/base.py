@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-Pair = tuple[str, str | None]
+from contract import Pair
 
 DEFAULT_CACHE = Path(os.environ.get("TEACHER_CACHE", "runs/teacher_cache.sqlite"))
 
