@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cu
 export DATA_DIR
 
 .PHONY: install serve serve-install test bench lint artifact loadtest clean litellm-proxy bench-long \
-	reliability
+	bench-pairs reliability
 
 install: $(STAMP)
 
@@ -67,6 +67,11 @@ $(LITELLM_STAMP):
 
 bench: install
 	$(PY) -m loadtest.bench.serving --artifact $(ARTIFACT) --data-dir $(DATA_DIR)
+
+# Long (prompt, response) pairs, before and after the pair layout (issue 14): latency and
+# throughput of the same artifact with and without a pair_layout (prints only; BENCH_PAIRS_ARGS).
+bench-pairs: install
+	$(PY) -m loadtest.bench.pairs --artifact $(ARTIFACT) $(BENCH_PAIRS_ARGS)
 
 # Harmful texts buried in 3,000 benign words: caught under each long-input policy (prints only).
 bench-long: install
