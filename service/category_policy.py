@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from contract import LLAMA_GUARD_CATEGORIES, OPENAI_CATEGORIES, OPENAI_CATEGORY_MAP, Manifest
+from contract import (
+    LLAMA_GUARD_CATEGORIES,
+    OPENAI_CATEGORIES,
+    OPENAI_CATEGORY_MAP,
+    Manifest,
+    openai_scores,
+)
 
 ALL = "all"  # MODERATION_BLOCK_CATEGORIES=all: every served category blocks
 
@@ -32,6 +38,8 @@ class CategoryPolicy:
     blocking: tuple[bool, ...] = ()
     # OpenAI key -> positions in `codes` of the hazards that feed it (none: scores 0).
     openai_feeds: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # The same as hazard codes, for `contract.openai_scores`.
+    category_map: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -46,11 +54,9 @@ class CategoryPolicy:
         return any(f and b for f, b in zip(flags, self.blocking, strict=True))
 
     def openai_scores(self, scores: Sequence[float]) -> dict[str, float]:
-        """Every OpenAI key's score: the highest of its hazards', 0 where none feeds it."""
-        return {
-            key: max((scores[i] for i in self.openai_feeds.get(key, ())), default=0.0)
-            for key in OPENAI_CATEGORIES
-        }
+        """Every OpenAI key's score: the highest of its hazards', 0 where none feeds it (the
+        contract's own rule, as the evaluation scores it)."""
+        return openai_scores(dict(zip(self.codes, scores, strict=True)), self.category_map)
 
     def openai_flags(self, flags: Sequence[bool]) -> dict[str, bool]:
         """Every OpenAI key's flag: one of its hazards is flagged (false where none feeds it)."""
@@ -98,6 +104,7 @@ def build_policy(
         thresholds=tuple(overrides.get(c, manifest.category_thresholds[c]) for c in codes),
         blocking=tuple(c in blocking for c in codes),
         openai_feeds={key: found for key, found in feeds.items() if found},
+        category_map={key: [codes[i] for i in found] for key, found in feeds.items() if found},
     )
 
 
