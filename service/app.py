@@ -76,7 +76,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     manifest = artifact.manifest
     tokenizer = Tokenizer.from_file(str(artifact.tokenizer_path))
     pad_id = pad_id_of(tokenizer)
-    prepare_tokenizer(tokenizer, manifest.max_length)
+    prepare_tokenizer(tokenizer, manifest.max_length, manifest.pair_layout)
     workers, threads = engine_layout(settings, gpu=cuda_available())
     policy = category_policy(settings, manifest)
     engines = start_sessions(
@@ -84,12 +84,15 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     )
     log.info("loaded %s from %s (%d x %s session, %d threads each)", manifest.model_id,
              artifact.path, workers, engines[0].provider, threads)  # fmt: skip
+    # The longest sequence the model sees: a pair layout may give pairs a wider window.
+    window = max(manifest.max_length, getattr(manifest.pair_layout, "max_length", 0))
     encoder = build_encoder(
         tokenizer,
         manifest.max_length,
         policy=LongInputPolicy(settings.long_input_policy),
         stride=settings.window_stride,
         max_windows=settings.max_windows,
+        layout=manifest.pair_layout,
     )
     encoder(
         [("warm up", None), ("warm up", "the tokenizer"), ("warm up " * manifest.max_length, None)]
@@ -127,7 +130,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     if settings.shadow_mode:
         log.warning("shadow mode: verdicts are logged and counted, but nothing is blocked")
     # A call longer than this needs windows: it is tokenised apart (encode_queue.py).
-    encode_queue = EncodeQueue(encoder, executor, metrics, long_chars=16 * manifest.max_length)
+    encode_queue = EncodeQueue(encoder, executor, metrics, long_chars=16 * window)
     moderator = Moderator(
         model_id=manifest.model_id,
         threshold=threshold,

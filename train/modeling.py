@@ -21,6 +21,7 @@ from contract import (
     CATEGORY_CODES,
     EncodedPair,
     Pair,
+    PairLayout,
     category_probabilities,
     encode_pairs,
     harmful_probability,
@@ -59,6 +60,8 @@ class Classifier:
     tokenizer: Tokenizer  # contract-configured (truncation to max_length, no padding)
     max_length: int
     pad_id: int
+    # Pairs: the prompt's tail and the response's head (contract/pairs.py); None = longest_first
+    layout: PairLayout | None = None
 
     @classmethod
     def load(
@@ -68,6 +71,7 @@ class Classifier:
         *,
         fresh_head: bool = False,
         categories: bool = False,
+        layout: PairLayout | None = None,
     ) -> Classifier:
         """Load a classifier; `fresh_head` allows a base encoder without a head.
 
@@ -86,10 +90,10 @@ class Classifier:
                 f"{len(CATEGORY_CODES)} with a category head"
             )
         tokenizer = prepare_tokenizer(
-            Tokenizer.from_str(hf_tok.backend_tokenizer.to_str()), max_length
+            Tokenizer.from_str(hf_tok.backend_tokenizer.to_str()), max_length, layout
         )
         pad_id = pad_id_of(tokenizer)
-        return cls(model.eval(), tokenizer, max_length, int(pad_id))
+        return cls(model.eval(), tokenizer, max_length, int(pad_id), layout)
 
     @property
     def has_categories(self) -> bool:
@@ -104,7 +108,7 @@ class Classifier:
         return model_input_names(self.model)
 
     def encode(self, pairs: Sequence[Pair]) -> list[EncodedPair]:
-        return encode_pairs(self.tokenizer, list(pairs))
+        return encode_pairs(self.tokenizer, list(pairs), self.layout)
 
     def batch(self, encoded: Sequence[EncodedPair]) -> dict[str, torch.Tensor]:
         return pad_batch(encoded, self.input_names, self.pad_id)

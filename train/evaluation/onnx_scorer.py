@@ -31,8 +31,9 @@ class OnnxArtifactScorer:
         self.artifact = load_artifact(folder)
         manifest = self.artifact.manifest
         self.threshold = manifest.threshold
+        self.layout = manifest.pair_layout  # pairs are encoded as the service encodes them
         self.tokenizer = prepare_tokenizer(
-            Tokenizer.from_file(str(self.artifact.tokenizer_path)), manifest.max_length
+            Tokenizer.from_file(str(self.artifact.tokenizer_path)), manifest.max_length, self.layout
         )
         self.pad_id = pad_id_of(self.tokenizer)
         options = ort.SessionOptions()
@@ -50,7 +51,7 @@ class OnnxArtifactScorer:
         return self._id
 
     def _forward(self, pairs: list[Pair], outputs: list[str]) -> list[npt.NDArray[np.float32]]:
-        encoded = encode_pairs(self.tokenizer, pairs)
+        encoded = encode_pairs(self.tokenizer, pairs, self.layout)
         return list(self.session.run(outputs, pad_batch(encoded, self.inputs, self.pad_id)))
 
     def run(self, pairs: list[Pair]) -> npt.NDArray[np.float32]:
@@ -63,7 +64,7 @@ class OnnxArtifactScorer:
         output = self.artifact.manifest.category_output
         if not self.artifact.manifest.categories or output is None:
             return None
-        lengths = [len(e) for e in encode_pairs(self.tokenizer, pairs)]
+        lengths = [len(e) for e in encode_pairs(self.tokenizer, pairs, self.layout)]
         out = np.zeros((len(pairs), len(self.artifact.manifest.categories)), dtype=np.float32)
         for idx in length_sorted_batches(lengths, self.batch_size):
             (logits,) = self._forward([pairs[i] for i in idx], [output])
@@ -71,7 +72,7 @@ class OnnxArtifactScorer:
         return out
 
     def score(self, pairs: list[Pair]) -> list[float]:
-        encoded_lengths = [len(e) for e in encode_pairs(self.tokenizer, pairs)]
+        encoded_lengths = [len(e) for e in encode_pairs(self.tokenizer, pairs, self.layout)]
         out = np.zeros(len(pairs), dtype=np.float32)
         batches = list(length_sorted_batches(encoded_lengths, self.batch_size))
         for idx in tqdm(batches, desc="onnx scoring", unit="batch"):
