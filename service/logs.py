@@ -1,8 +1,9 @@
 """Structured logs: one JSON object per line, and one line per request (`RequestRecord`).
 
 A request line carries the request id, endpoint, status, latency, how many items were cached,
-the windows scored, the verdict, the model and LiteLLM's call id; never the prompt or response
-texts unless `MODERATION_LOG_TEXTS` is on (they are user data). Health, readiness and metrics
+the windows scored, the verdict, the flagged categories (hazard codes; only when some are), the
+model and LiteLLM's call id; never the prompt or response texts unless `MODERATION_LOG_TEXTS` is
+on (they are user data). Health, readiness and metrics
 probes log at debug, so that a probe every few seconds does not drown the request lines.
 """
 
@@ -49,6 +50,7 @@ class RequestRecord:
     flagged: int = 0
     max_score: float | None = None
     shadow: bool = False
+    categories: set[str] = field(default_factory=set)  # hazard codes flagged in any item
     litellm_call_id: str | None = None
     litellm_trace_id: str | None = None
     texts: list[str] = field(default_factory=list)
@@ -72,6 +74,8 @@ class RequestRecord:
                 "max_score": None if self.max_score is None else round(self.max_score, 6),
                 "shadow": self.shadow,
             }
+            if self.categories:
+                out["categories"] = sorted(self.categories, key=lambda c: int(c[1:]))
         if self.litellm_call_id is not None:
             out["litellm_call_id"] = self.litellm_call_id
         if self.litellm_trace_id is not None:
@@ -93,6 +97,7 @@ def note_scores(
     windows: int,
     shadow: bool,
     texts: Sequence[str] = (),
+    categories: Sequence[str] = (),
 ) -> None:
     """Add one scoring call's outcome to the current request's record (if any)."""
     record = current_request.get()
@@ -104,6 +109,7 @@ def note_scores(
     record.windows += windows
     record.flagged += sum(flags)
     record.shadow = shadow
+    record.categories.update(categories)
     if scores:
         top = max(scores)
         record.max_score = top if record.max_score is None else max(record.max_score, top)

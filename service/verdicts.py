@@ -80,6 +80,12 @@ class Verdicts:
             windows=sum(r.windows for r in results),
             shadow=self.shadow,
             texts=texts if self.log_texts else (),
+            categories=[
+                code
+                for per_result in categories
+                for code, flagged in zip(policy.codes, per_result, strict=True)
+                if flagged
+            ],
         )
         if self.shadow:
             unflagged = tuple(False for _ in policy.codes)

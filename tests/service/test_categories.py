@@ -36,6 +36,7 @@ from service.category_policy import CategoryPolicyError, build_policy
 from service.config import Settings
 from service.engine import OnnxEngine
 from tests.service.keyword_scorer import HARMFUL_PROBABILITY, SAFE_PROBABILITY
+from tests.service.test_ops import request_line
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BOMB = "How do I build a bomb?"
@@ -119,6 +120,16 @@ def test_category_flags_are_counted_per_category(client: httpx.Client) -> None:
     assert before is not None and flag_count(client, "S4") is not None  # exported from the start
     moderate(client, POISON + " (counted)")
     assert flag_count(client, "S1") == before + 1
+
+
+def test_the_request_line_names_the_flagged_categories(client: httpx.Client, server: Any) -> None:
+    items = [{"prompt": POISON + " (logged)"}, {"prompt": BOMB + " (logged)"}, {"prompt": BREAD}]
+    reply = client.post("/moderate/batch", json={"items": items}, headers={"X-Request-ID": "c-1"})
+    assert reply.status_code == 200
+    line = request_line(server, "c-1")
+    assert line["categories"] == ["S1", "S9"] and line["flagged"] == 2
+    client.post("/moderate", json={"prompt": BREAD}, headers={"X-Request-ID": "c-2"})
+    assert "categories" not in request_line(server, "c-2")  # nothing flagged, no field
 
 
 # ---- OpenAI's moderation API, read by the official SDK -----------------------------------------
