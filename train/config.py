@@ -1,21 +1,18 @@
 """The pipeline's configuration: one YAML file (see `train/configs/reference.yaml`).
 
-Every section has defaults, so a config only states what differs; unknown keys are errors.
+Every section has defaults, so a config only states what differs; unknown keys are errors and
+values are type-checked (`train.yaml_config`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-import yaml
+from typing import Any
 
 from train.data.mix import MixConfig
 from train.trainer import FitConfig
-
-T = TypeVar("T")
+from train.yaml_config import build_config, read_yaml
 
 
 @dataclass
@@ -74,23 +71,5 @@ class PipelineConfig:
     experiment: dict[str, Any] = field(default_factory=dict)
 
 
-def _build(cls: type[T], raw: dict[str, Any], where: str) -> T:
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(raw) - set(fields)
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-    kwargs: dict[str, Any] = {}
-    defaults = cls()
-    for name, value in raw.items():
-        current = getattr(defaults, name)
-        if dataclasses.is_dataclass(current) and isinstance(value, dict):
-            base = dataclasses.asdict(current)  # type: ignore[arg-type]
-            kwargs[name] = _build(type(current), {**base, **value}, f"{where}.{name}")
-        else:
-            kwargs[name] = value
-    return cls(**kwargs)
-
-
 def load_config(path: Path | None) -> PipelineConfig:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) if path else {}
-    return _build(PipelineConfig, raw or {}, str(path or "defaults"))
+    return build_config(PipelineConfig, read_yaml(path), str(path or "defaults"))

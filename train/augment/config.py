@@ -1,20 +1,19 @@
 """`AugmentConfig`: every knob of the augmentation run, with the paper's recipe as defaults.
 
-Loaded from an optional YAML file (same keys; unknown keys are errors) and overridden by CLI
-flags; the datasheet prints the whole config so a dataset says how it was made.
+Loaded from an optional YAML file (same keys; unknown keys are errors, values type-checked by
+`train.yaml_config`) and overridden by CLI flags; the datasheet prints the whole config so a
+dataset says how it was made.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from train.augment.generators import SMOLLM2_ALIAS
 from train.augment.prompts import PAPER_INSTRUCTION, PAPER_PREFIX, PromptVariant
+from train.yaml_config import build_config, read_yaml
 
 
 @dataclass
@@ -73,23 +72,10 @@ class AugmentConfig:
         return Path(self.out_dir) / f"{self.source}.jsonl.gz"
 
 
-def _coerce(cls: type[Any], raw: dict[str, Any], where: str) -> Any:
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(raw) - known
-    if unknown:
-        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-    return cls(**raw)
-
-
 def load_augment_config(path: Path | None, **overrides: Any) -> AugmentConfig:
-    raw: dict[str, Any] = {}
-    if path:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = read_yaml(path)
     raw.update({k: v for k, v in overrides.items() if v is not None})
-    variants = raw.pop("variants", None)
-    cfg: AugmentConfig = _coerce(AugmentConfig, raw, str(path or "defaults"))
-    if variants is not None:
-        cfg.variants = [_coerce(VariantConfig, v, f"{path}: variants") for v in variants]
+    cfg = build_config(AugmentConfig, raw, str(path or "defaults"))
     if not cfg.variants:
         raise ValueError("at least one prompt variant is needed")
     return cfg
