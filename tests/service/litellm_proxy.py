@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
+
+from loadtest.processes import ServerStartError, free_port, wait_until_ready
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LITELLM_BIN = Path(
@@ -35,13 +34,6 @@ class LiteLLMProxy:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def litellm_proxy(
     config: dict[str, Any], workdir: Path, env: dict[str, str] | None = None
@@ -56,7 +48,7 @@ def litellm_proxy(
     config_path = workdir / "litellm.yaml"
     config_path.write_text(yaml.safe_dump(config))
     log_path = workdir / "litellm.log"
-    port = _free_port()
+    port = free_port()
     master_key = "sk-" + secrets.token_hex(32)
     env = {
         **os.environ,
@@ -87,19 +79,17 @@ def litellm_proxy(
         )
     proxy = LiteLLMProxy(url=f"http://127.0.0.1:{port}", master_key=master_key, log_path=log_path)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the LiteLLM proxy exited with {process.returncode}:\n{proxy.log()}")
-            try:
-                if httpx.get(f"{proxy.url}/health/readiness", timeout=2.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the LiteLLM proxy did not start in {STARTUP_TIMEOUT_S} s:\n"
-                            + proxy.log())  # fmt: skip
-            time.sleep(0.5)
+        try:
+            wait_until_ready(
+                process,
+                f"{proxy.url}/health/readiness",
+                name="the LiteLLM proxy",
+                timeout_s=STARTUP_TIMEOUT_S,
+                log=log_path,
+                poll_s=0.5,
+            )
+        except ServerStartError as exc:
+            pytest.fail(str(exc))
         yield proxy
     finally:
         process.terminate()
