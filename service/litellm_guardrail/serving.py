@@ -15,26 +15,12 @@ from starlette.responses import Response
 from service.errors import InvalidInputError
 from service.litellm_guardrail.protocol import GuardrailRequest
 from service.logs import current_request
-from service.scoring import ModerationResult, Moderator
-from service.verdicts import Verdict, Verdicts
+from service.scoring import ModerationResult
+from service.text_list_serving import TextListServing
+from service.verdicts import Verdict
 
 
-class GuardrailServing:
-    def __init__(
-        self,
-        moderator: Moderator,
-        *,
-        max_text_chars: int,
-        max_items: int,
-        verdicts: Verdicts | None = None,
-    ) -> None:
-        self.moderator = moderator
-        self.verdicts = verdicts or Verdicts(
-            moderator.model_id, None, shadow=False, log_texts=False
-        )
-        self.max_text_chars = max_text_chars
-        self.max_items = max_items
-
+class GuardrailServing(TextListServing):
     def _threshold(self, request: GuardrailRequest) -> float:
         params = request.additional_provider_specific_params or {}
         value = params.get("threshold")

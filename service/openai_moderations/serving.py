@@ -14,26 +14,10 @@ from service.openai_moderations.protocol import (
     ModerationRequest,
     TextInput,
 )
-from service.scoring import Moderator
-from service.verdicts import Verdicts
+from service.text_list_serving import TextListServing
 
 
-class OpenAIModerationServing:
-    def __init__(
-        self,
-        moderator: Moderator,
-        *,
-        max_text_chars: int,
-        max_items: int,
-        verdicts: Verdicts | None = None,
-    ) -> None:
-        self.moderator = moderator
-        self.verdicts = verdicts or Verdicts(
-            moderator.model_id, None, shadow=False, log_texts=False
-        )
-        self.max_text_chars = max_text_chars
-        self.max_items = max_items
-
+class OpenAIModerationServing(TextListServing):
     def _texts(self, request: ModerationRequest) -> list[str]:
         raw = [request.input] if isinstance(request.input, str) else request.input
         if not raw:
