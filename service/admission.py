@@ -1,16 +1,16 @@
 """Admission control: what a request will cost, decided before it is tokenised or queued.
 
-Measured before this existed: a 429 took 71 ms p50 (decided after tokenising), a batch of
-16 x 32,000-character texts held the engines for 5 s and then failed its deadline anyway, and
-with deadlines shorter than the queue wait 2 of 20,268 requests succeeded, because every queued
-request waited until it was too late. So each uncached request is checked here, in order:
+Decided after tokenising, a refusal would cost as much as the work; a batch of long texts could
+hold the engines and then fail its deadline anyway; and with deadlines shorter than the queue
+wait almost nothing would succeed, because every queued request would wait until it was too
+late. So each uncached request is checked here, in order:
 
 1. its cost from its words alone (a lower bound on the model windows it needs): over
    `max_request_windows`, or more than its deadline on an idle server, it is refused with 413
    naming the limit; retrying cannot help;
 2. the queue's room, from the same estimate, counting the requests admitted and still being
-   tokenised (without them, a burst passed here all at once and was refused by the batcher
-   after tokenising, 109 ms later at p50): a 429 costs a few comparisons;
+   tokenised (without them, a burst would pass here all at once and be refused by the batcher
+   after tokenising): a 429 costs a few comparisons;
 3. the estimated wait: tokens queued x measured seconds per token / workers, plus what recent
    requests took beyond that estimate on their way to their scores (the tokeniser, the event
    loop: on 2 cores shared with clients, these can outweigh the model). Past half the time it
@@ -39,9 +39,8 @@ from service.metrics import Metrics, RejectReason
 _OVERHEAD_FRESH_S = 1.0
 _OVERHEAD_WEIGHT = 0.1
 # A request is admitted while its estimated wait is under this share of the time it has left:
-# the estimate is rough, and one admitted too late holds a queue slot and then fails anyway.
-# Measured with a 100 ms deadline, 256 clients backing off by Retry-After: goodput 0.39-0.49x
-# of saturation with the whole time left, 0.63-0.78x with half.
+# the estimate is rough, and one admitted too late holds a queue slot and then fails anyway
+# (`make reliability`'s deadline case compares goodput against saturation).
 _SHED_SHARE = 0.5
 
 # Characters per token in typical English, to size the expected queue load. For refusals a

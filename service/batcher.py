@@ -15,12 +15,10 @@ benchmark compares against).
 The anchor is chosen across requests, not across sequences, round-robin: it is the oldest item
 of the request whose last turn (or arrival) is the longest ago, and every request with an item
 in the batch has had its turn. A request of 32 windows therefore gets one turn per round like a
-request of one sentence, instead of holding the engines until all its windows are scored
-(measured: short requests' p99 went from 26 ms to 810 ms beside one client sending
-32,000-character texts), and nothing starves. (Ranking requests by sequences scored instead
-served short requests first, but needed an age limit against starvation, and once long inputs
-were more than the machine could take, everything was past that age: the order fell back to
-first-come and short requests' p99 went to 18x.)
+request of one sentence, instead of holding the engines until all its windows are scored, and
+nothing starves. (Ranking requests by sequences scored would serve short requests first, but
+needs an age limit against starvation, and under more long input than the machine can take
+everything is past that age, so the order falls back to first-come.)
 
 A batch runs to its end once started, so what a short request waits for is a free worker. With
 `heavy_tokens` set, a batch whose longest item has that many tokens (windows of long texts) is

@@ -34,20 +34,20 @@ class Settings(BaseSettings):
     # more requests to fill a batch (0: start at once; batches still form while it is busy).
     batching: Literal["length_aware", "fifo"] = "length_aware"
     max_batch_size: int = Field(default=32, ge=1)
-    # Measured on 2 cores with int8 MiniLM: small token budgets win (bigger batches spill the
-    # caches); `make bench` prints the raw sweep that backs this default.
+    # Small token budgets win on CPU (bigger batches spill the caches); `make bench` prints the
+    # raw sweep that backs this default.
     max_batch_tokens: int = Field(default=256, ge=1)
-    # 0.1 vs 0.2: ~2% more throughput at 64 clients with 1-thread sessions (median of 3 runs
-    # each, alternated): with one session per core, small tight batches beat big loose ones.
+    # With one session per core, small tight batches beat big loose ones (compare settings with
+    # `python -m loadtest.bench.serving --ab`).
     max_padding_ratio: float = Field(default=0.1, ge=0.0, lt=1.0)
     max_wait_ms: float = Field(default=0.0, ge=0)
     max_queue: int = Field(default=2048, ge=1)
     request_timeout_ms: float = Field(default=5000.0, gt=0)
 
     # Batches run on `engine_workers` ONNX Runtime sessions side by side, each with
-    # `onnx_threads` threads. Measured on 2 cores (`make bench`): two 1-thread sessions score
-    # ~1.3x more than one 2-thread session, because the short batches of a moderation load
-    # are too small to split well across threads. 0 = auto: on CPU one 1-thread session per
+    # `onnx_threads` threads. On CPU, 1-thread sessions side by side score more than one session
+    # with all threads (`make bench` measures both), because the short batches of a moderation
+    # load are too small to split well across threads. 0 = auto: on CPU one 1-thread session per
     # CPU this process may use; on CUDA one session.
     engine_workers: int = Field(default=0, ge=0)
     onnx_threads: int = Field(default=0, ge=0)  # 0 = auto: CPUs / engine workers
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=256, ge=1)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
 
-    # Reliability under abuse (issue 17; service/README.md, "Reliability"). A body with more
+    # Reliability under abuse (service/README.md, "Reliability"). A body with more
     # JSON values than `max_json_values` is refused before it is parsed; a request whose texts
     # need more than `max_request_windows` model windows (estimated from characters before
     # tokenising, counted after; never below `max_batch_items`, so that any batch of short
@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     auth_protect_ops: bool = False
 
-    # Operations (issue 16). Logs: one JSON object per line; each request logs one line at info.
+    # Operations. Logs: one JSON object per line; each request logs one line at info.
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one object per line; text: for a terminal"
     )

@@ -54,10 +54,6 @@ def get_state(request: Request) -> ServiceState:
     return state
 
 
-async def get_moderator(request: Request) -> Moderator:
-    return get_state(request).moderator
-
-
 async def get_moderation_serving(request: Request) -> ModerationServing:
     return get_state(request).moderation_serving
 

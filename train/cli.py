@@ -7,11 +7,11 @@ Every subcommand takes `--config` (YAML, see train/configs/), `--data-dir` ($DAT
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import sys
 from pathlib import Path
 from typing import Any
+
+from train.augment import cli as augment_cli
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "reference.yaml"
 
@@ -24,16 +24,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="datasets folder (env DATA_DIR; default %(default)s)")  # fmt: skip
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="where runs are written (default: the config's work_dir)")  # fmt: skip
-
-
-def _augment_cli() -> Any:
-    """`train.augment.cli` (issue 4's module), imported lazily; None until it exists."""
-    try:
-        return importlib.import_module("train.augment.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("train.augment", "train.augment.cli"):
-            raise  # a real import error inside the module must surface
-        return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,11 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="default: the config's data seed")
     p = sub.add_parser("augment", help="HarmAug augmentation (train.augment)")
     _common(p)
-    augment_cli = _augment_cli()
-    if augment_cli is None:
-        p.set_defaults(augment_missing=True)
-    else:
-        augment_cli.add_arguments(p)
+    augment_cli.add_arguments(p)
     return parser
 
 
@@ -105,11 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.work_dir = str(args.work_dir)
     data_dir: Path = args.data_dir
     if args.command == "augment":
-        if getattr(args, "augment_missing", False):
-            print("train.augment is not available yet (issue 4: the HarmAug augmentation); "
-                  "nothing to do", file=sys.stderr)  # fmt: skip
-            return 2
-        return int(_augment_cli().run(args) or 0)
+        return int(augment_cli.run(args) or 0)
     if args.command == "response-pairs":
         return _response_pairs(args, cfg, data_dir)
     from train import pipeline
