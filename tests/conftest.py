@@ -24,7 +24,7 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 2-layer BERT classifier with MiniLM's real tokenizer (HF folder)."""
-    from train.tiny import build_tiny_classifier
+    from tests.fixtures.tiny_classifier import build_tiny_classifier
 
     return build_tiny_classifier(tmp_path_factory.mktemp("tiny-model"))
 
@@ -50,7 +50,7 @@ def tiny_artifact(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def tiny_category_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny random classifier with the category head: 2 + 14 logits (S1-S14)."""
-    from train.tiny import build_tiny_classifier
+    from tests.fixtures.tiny_classifier import build_tiny_classifier
 
     return build_tiny_classifier(tmp_path_factory.mktemp("tiny-category-model"), categories=True)
 

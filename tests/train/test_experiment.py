@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from loadtest.processes import REPO_ROOT
+from tests.fixtures.tiny_classifier import build_tiny_classifier
 from train.data.policy_templates import policy_rows
 from train.data.records import normalise_text, read_records
 from train.evaluation.compare import paired_bootstrap, safe_flagged, threshold_at_fpr
-from train.tiny import build_tiny_classifier
 
 pytestmark = pytest.mark.slow
 

@@ -32,7 +32,7 @@ def mean_pairwise_cosine(texts: Sequence[str], encoder: str | None = None) -> fl
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from train.tiny import minilm_path
+    from train.base_models import minilm_path
 
     source = encoder or str(minilm_path())
     tokenizer = AutoTokenizer.from_pretrained(source)

@@ -19,7 +19,7 @@ REPLY = "Sure, here is how."
 @pytest.fixture(scope="session")
 def tiny_generator(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Fitted in seconds to continue the paper's prompt with HARMFUL + EVAL_PROMPT."""
-    from train.augment.tiny_lm import build_tiny_causal_lm
+    from tests.fixtures.tiny_causal_lm import build_tiny_causal_lm
 
     out = tmp_path_factory.mktemp("tiny-generator")
     return build_tiny_causal_lm(out, [*HARMFUL, EVAL_PROMPT], REPLY)

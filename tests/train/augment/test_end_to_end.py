@@ -19,11 +19,11 @@ import pytest
 import yaml
 
 from loadtest.processes import REPO_ROOT
+from tests.fixtures.tiny_classifier import build_tiny_classifier
 from tests.train.augment.conftest import EVAL_PROMPT, HARMFUL
 from train.augment.cleanup import extract_instruction
 from train.augment.shards import ShardedJsonl
 from train.data.records import read_records
-from train.tiny import build_tiny_classifier
 
 pytestmark = pytest.mark.slow
 
