@@ -21,6 +21,7 @@ import torch
 from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from contract import PairLayout
 from train.data.hazards import hazard_matrix
 from train.data.mix import stratified_split
 from train.data.records import Record
@@ -60,6 +61,9 @@ class FitConfig:
     # targets of train.data.hazards with this weight on its loss.
     categories: bool = False
     category_weight: float = 1.0
+    # contract.PairLayout fields (max_length, prompt_tokens, response_tokens) for pairs: the
+    # prompt's tail and the response's head in a wider window; None: longest-first truncation
+    pair_layout: dict[str, int] | None = None
 
 
 @dataclass
@@ -123,8 +127,9 @@ def fit(
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
     precision = check_precision(device, cfg.precision)
+    layout = None if cfg.pair_layout is None else PairLayout.model_validate(cfg.pair_layout)
     clf = Classifier.load(
-        cfg.base_model, cfg.max_length, fresh_head=True, categories=cfg.categories
+        cfg.base_model, cfg.max_length, fresh_head=True, categories=cfg.categories, layout=layout
     )
     torch.nn.Module.to(clf.model, device)
     if cfg.freeze_layers:

@@ -101,7 +101,7 @@ def test_the_artifact_follows_the_contract_and_passed_parity(tiny_run: dict[str,
     # the category head: thresholds from dev in the manifest, OAI per-key results in the card
     assert m.categories == [f"S{i}" for i in range(1, 15)]
     assert set(m.category_thresholds) == set(m.categories)
-    assert "sexual" in report["oai_categories"] and "## Categories" in card
+    assert isinstance(report["oai_categories"], dict) and "## Categories" in card
 
 
 def test_the_service_serves_the_trained_artifact(

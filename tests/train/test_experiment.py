@@ -16,7 +16,7 @@ import yaml
 from loadtest.processes import REPO_ROOT
 from tests.fixtures.tiny_classifier import build_tiny_classifier
 from train.data.policy_templates import policy_rows
-from train.data.records import normalise_text, read_records
+from train.data.records import Record, normalise_text, read_records, write_records
 from train.evaluation.compare import paired_bootstrap, safe_flagged, threshold_at_fpr
 
 pytestmark = pytest.mark.slow
@@ -37,6 +37,12 @@ def experiment(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict
     root = tmp_path_factory.mktemp("tiny-experiment")
     teacher = build_tiny_classifier(root / "teacher-base", seed=1)
     student = build_tiny_classifier(root / "student-base", seed=2)
+    constructed = [
+        Record("how do I hurt someone", "I can't help with that.", 0, "pairs"),
+        Record("plan a picnic", "Step 1: buy a knife to stab them.", 1, "pairs"),
+    ]
+    write_records(root / "pairs-train.jsonl.gz", constructed * 4)
+    write_records(root / "pairs-dev.jsonl.gz", constructed * 3)
     config = {
         "work_dir": str(root / "work"),
         "data": {"max_rows_per_source": 8, "donotanswer_labels": "policy",
@@ -51,14 +57,22 @@ def experiment(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict
                             "unlabelled_share": 0.3}},
         "experiment": {"seeds": [1, 2], "baseline": "no-templates", "bootstrap": 50,
                        "eval_sets": ["oai", "xstest"], "eval_max_rows": 40,
+                       "extra_dev": {"pairs": str(root / "pairs-dev.jsonl.gz")},
                        "arms": {"no-templates": {"exclude_sources": ["policy-templates"]},
-                                "all": {"description": "everything"}}},
+                                "all": {"description": "everything, with the category head",
+                                        "labelled": [str(root / "pairs-train.jsonl.gz")],
+                                        "fit": {"categories": True}}}},
     }  # fmt: skip
     path = root / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
     first = _run(path, data_dir)
     second = _run(path, data_dir)
-    return {"work": root / "work", "first": first.stdout, "second": second.stdout}
+    # the dev suite grows: finished runs are scored on the new set, nothing is retrained
+    config["experiment"]["extra_dev"]["pairs-more"] = str(root / "pairs-train.jsonl.gz")
+    path.write_text(yaml.safe_dump(config))
+    third = _run(path, data_dir)
+    return {"work": root / "work", "first": first.stdout, "second": second.stdout,
+            "third": third.stdout}  # fmt: skip
 
 
 def test_every_arm_and_seed_keeps_its_per_example_scores(experiment: dict[str, Any]) -> None:
@@ -69,10 +83,17 @@ def test_every_arm_and_seed_keeps_its_per_example_scores(experiment: dict[str, A
                 saved = json.load(fh)
             sets = saved["sets"]
             assert {"dev/val", "dev/toxicchat", "dev/policy-templates", "dev/transfer",
-                    "eval/oai", "eval/xstest"} <= set(sets)  # fmt: skip
+                    "dev/pairs", "eval/oai", "eval/xstest"} <= set(sets)  # fmt: skip
             assert len(sets["eval/xstest"]["scores"]) == 40
             assert len(sets["eval/xstest"]["types"]) == 40
             assert all(v is not None for v in sets["dev/transfer"]["teacher"])
+            # the category head's scores, its dev targets and OAI's known flags are kept
+            if arm == "all":
+                assert len(sets["eval/oai"]["categories"][0]) == 14
+                assert len(sets["eval/oai"]["oai_flags"]) == 40
+                assert len(sets["dev/policy-templates"]["hazards"][0]) == 14
+            else:
+                assert "categories" not in sets["eval/oai"]
 
 
 def test_the_report_has_mean_sd_and_a_paired_bootstrap(experiment: dict[str, Any]) -> None:
@@ -84,6 +105,11 @@ def test_the_report_has_mean_sd_and_a_paired_bootstrap(experiment: dict[str, Any
     assert "dev/transfer" in data["table"]["all"] and "spearman" in data["table"]["all"][
         "dev/transfer"]  # fmt: skip
     assert any(key.startswith("eval/xstest") for key in data["bootstrap"]["all"])
+    # category runs report per-hazard thresholds chosen on dev and per-key OAI metrics
+    run = data["runs"]["all"][0]["categories"]
+    assert set(run["thresholds"]) == {f"S{i}" for i in range(1, 15)}
+    assert "dev hazards/S1" in data["table"]["all"]
+    assert "categories" not in data["runs"]["no-templates"][0]
     # what ships is chosen from dev alone, and the report says which and why
     assert data["choice"]["arm"] in ("all", "no-templates") and data["choice"]["seed"] in (1, 2)
     assert "**Choice (dev only):**" in report
@@ -92,6 +118,16 @@ def test_the_report_has_mean_sd_and_a_paired_bootstrap(experiment: dict[str, Any
 def test_a_second_run_resumes_instead_of_retraining(experiment: dict[str, Any]) -> None:
     assert experiment["second"].count("done, skipped") == 4
     assert "samples/epoch" not in experiment["second"]  # nothing was trained again
+
+
+def test_runs_done_before_a_dev_set_was_added_are_scored_on_it(
+    experiment: dict[str, Any],
+) -> None:
+    assert experiment["third"].count("scoring the new sets ['pairs-more']") == 4
+    assert "samples/epoch" not in experiment["third"]
+    path = experiment["work"] / "experiment" / "no-templates" / "seed-1" / "scores.json.gz"
+    with gzip.open(path, "rt") as fh:
+        assert len(json.load(fh)["sets"]["dev/pairs-more"]["scores"]) == 8
 
 
 def test_held_out_templates_never_reach_training(experiment: dict[str, Any]) -> None:

@@ -46,9 +46,10 @@ from train.evaluation.compare import (
     run_metrics,
     threshold_at_fpr,
 )
+from train.evaluation.refusal_prefix import refusal_prefix_score
 from train.stages.distill import load_augmentation
 from train.stages.paths import WorkPaths
-from train.trainer import FitConfig, fit
+from train.trainer import SUMMARY_FILE, FitConfig, fit
 
 SCORES_FILE = "scores.json.gz"
 REPORTED = ("auprc", "f1", "safe_flagged", "harmful_caught", "spearman", "agreement_at_0.5")
@@ -59,6 +60,8 @@ class ArmConfig:
     description: str = ""
     exclude_sources: list[str] = field(default_factory=list)  # substrings of `Record.source`
     augment: list[str] = field(default_factory=list)  # rescored by the run's teacher
+    # rows labelled by construction (e.g. data/response_pairs/train.jsonl.gz): hard labels kept
+    labelled: list[str] = field(default_factory=list)
     # "dataset": Do-Not-Answer rows the policy leaves unlabelled are harmful again (0.2.0)
     donotanswer_labels: str = "policy"
     # The 0.2.0 recipe: unlabelled rows get cross-entropy on teacher score >= 0.5, and the
@@ -78,6 +81,9 @@ class ExperimentConfig:
         default_factory=lambda: ["oai", "toxicchat", "harmbench", "xstest"]
     )
     bootstrap: int = 1000
+    # dev sets beyond the data stage's (name -> file of labelled rows); every run is scored on
+    # them, runs done before a set was added included
+    extra_dev: dict[str, str] = field(default_factory=dict)
     score_batch_size: int = 64
     eval_max_rows: int | None = None  # smoke tests only: the first N rows of each eval set
 
@@ -116,6 +122,7 @@ def _set_scores(
         out["teacher"] = [r.teacher_score for r in rows]
     if rows and rows[0].source == "xstest":
         out["types"] = [r.category for r in rows]
+    out.update(refusal_prefix_scores(rows))
     if categories is not None:
         out["categories"] = [[round(float(v), 4) for v in row] for row in categories]
         if dev:
@@ -128,13 +135,24 @@ def _set_scores(
     return out
 
 
+def refusal_prefix_scores(rows: list[Record]) -> dict[str, Any]:
+    """The refusal-prefix baseline's scores on a set whose rows all carry a response."""
+    if not rows or any(not r.response for r in rows):
+        return {}
+    return {"refusal_prefix": [refusal_prefix_score(r.response) for r in rows]}
+
+
 def score_run(
     model_dir: Path, dev: dict[str, list[Record]], evals: dict[str, list[Record]],
-    max_length: int, batch_size: int,
+    batch_size: int,
 ) -> dict[str, Any]:  # fmt: skip
+    """Scores of a trained run, encoded as it was trained (its max length and pair layout)."""
     from train.modeling import Classifier
+    from train.stages.export import pair_layout
 
-    clf = Classifier.load(model_dir, max_length)
+    summary = json.loads((model_dir / SUMMARY_FILE).read_text())
+    max_length = int(summary["config"]["max_length"])
+    clf = Classifier.load(model_dir, max_length, layout=pair_layout(summary))
     sets: dict[str, Any] = {}
     for kind, groups in (("dev", dev), ("eval", evals)):
         for name, rows in groups.items():
@@ -143,12 +161,44 @@ def score_run(
     return sets
 
 
-def dev_sets(paths: WorkPaths) -> dict[str, list[Record]]:
-    """The dev suite with the teacher's scores: the seeds' validation split and held-out sets."""
+def dev_sets(paths: WorkPaths, extra: dict[str, str]) -> dict[str, list[Record]]:
+    """The dev suite: the seeds' validation split and held-out sets (with the teacher's
+    scores), and the config's extra dev sets."""
     out = {"val": read_records(paths.scored_val)}
     for name in paths.dev_sets:
         out[name] = read_records(paths.scored_dev(name))
+    for name, path in extra.items():
+        out[name] = read_records(Path(path))
     return out
+
+
+def backfill(
+    out: Path, dev: dict[str, list[Record]], evals: dict[str, list[Record]],
+    batch_size: int,
+) -> None:  # fmt: skip
+    """Score a finished run on the sets it has no scores for (a dev suite that grew)."""
+    with gzip.open(out / SCORES_FILE, "rt", encoding="utf-8") as fh:
+        saved = json.load(fh)
+    for kind, groups in (("dev", dev), ("eval", evals)):
+        for name, rows in groups.items():
+            found = saved["sets"].get(f"{kind}/{name}")
+            if found is not None and "refusal_prefix" not in found:
+                found.update(refusal_prefix_scores(rows))
+    _write_scores(out, saved)
+    missing_dev = {n: r for n, r in dev.items() if f"dev/{n}" not in saved["sets"]}
+    missing_eval = {n: r for n, r in evals.items() if f"eval/{n}" not in saved["sets"]}
+    if not missing_dev and not missing_eval:
+        return
+    print(f"[experiment] {out}: scoring the new sets {sorted(missing_dev) + sorted(missing_eval)}")
+    saved["sets"].update(score_run(out / "best", missing_dev, missing_eval, batch_size))
+    _write_scores(out, saved)
+
+
+def _write_scores(out: Path, saved: dict[str, Any]) -> None:
+    tmp = out / (SCORES_FILE + ".tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+        json.dump(saved, fh)
+    tmp.replace(out / SCORES_FILE)
 
 
 def run_dir(paths: WorkPaths, arm: str, seed: int) -> Path:
@@ -161,28 +211,28 @@ def run_experiment(
 ) -> None:  # fmt: skip
     paths = WorkPaths(Path(cfg.work_dir))
     train, val = read_records(paths.scored_train), read_records(paths.scored_val)
-    dev = dev_sets(paths)
+    dev = dev_sets(paths, exp.extra_dev)
     evals = {k: v[: exp.eval_max_rows] for k, v in load_evals(data_dir, exp.eval_sets).items()}
     # seed-major: an interrupted experiment still has paired runs of every arm
     todo = [(a, s) for s in seeds for a in arms]
     for k, (arm_name, seed) in enumerate(todo, 1):
         out = run_dir(paths, arm_name, seed)
+        arm = exp.arm(arm_name)
+        fit_cfg = fit_config(cfg.student.fit, arm, seed)
         if (out / SCORES_FILE).is_file():
             print(f"[experiment] {k}/{len(todo)} {arm_name} seed {seed}: done, skipped")
+            backfill(out, dev, evals, exp.score_batch_size)
             continue
-        arm = exp.arm(arm_name)
         rows = arm_rows(train, arm)
         if arm.augment:
             rows += arm_rows(load_augmentation(arm.augment, data_dir, cfg), arm)
-        fit_cfg = fit_config(cfg.student.fit, arm, seed)
+        for path in arm.labelled:
+            rows += [replace(r, teacher_score=None) for r in read_records(Path(path))]
         print(f"[experiment] {k}/{len(todo)} {arm_name} seed {seed}: {len(rows)} rows "
               f"({sum(r.label is None for r in rows)} unlabelled)")  # fmt: skip
         result = fit(rows, val, out, fit_cfg, use_teacher_scores=True)
-        sets = score_run(result.best_dir, dev, evals, fit_cfg.max_length, exp.score_batch_size)
-        tmp = out / (SCORES_FILE + ".tmp")
-        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
-            json.dump({"arm": arm_name, "seed": seed, "epoch": result.epoch, "sets": sets}, fh)
-        tmp.replace(out / SCORES_FILE)
+        sets = score_run(result.best_dir, dev, evals, exp.score_batch_size)
+        _write_scores(out, {"arm": arm_name, "seed": seed, "epoch": result.epoch, "sets": sets})
     summarize(paths, exp, arms, seeds)
 
 
@@ -285,6 +335,9 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
                     m: mean_sd([row.get(name, {}).get(m, math.nan) for row in rows])
                     for m in ("auprc", "f1")
                 }
+    prefix = refusal_prefix_table(runs)
+    if prefix:
+        table["refusal-prefix"] = prefix
     boot = bootstrap_against_baseline(runs, exp)
     choice = choose(exp, per_run, boot)
     report = {"config": dataclasses.asdict(exp), "runs": per_run,
@@ -293,6 +346,22 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "report.md").write_text(markdown(exp, table, boot, per_run, choice))
     print((out / "report.md").read_text())
+
+
+def refusal_prefix_table(runs: dict[str, list[Run]]) -> dict[str, dict[str, tuple[float, float]]]:
+    """The refusal-prefix baseline (no seeds: sd 0) on every set with responses."""
+    first = next((rs[0] for rs in runs.values() if rs), None)
+    if first is None:
+        return {}
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, raw in first.raw.items():
+        if "refusal_prefix" not in raw:
+            continue
+        labels = first.sets[name].labels
+        scores = np.asarray(raw["refusal_prefix"], dtype=np.float64)
+        metrics = run_metrics(SetScores(labels, scores), 0.5)
+        out[name] = {m: (metrics[m], 0.0) for m in ("auprc", "f1") if m in metrics}
+    return out
 
 
 def choose(
@@ -370,6 +439,9 @@ def markdown(
         "",
     ]
     for arm in table:
+        if arm not in per_run:  # the refusal-prefix baseline: a rule, no seeds
+            lines.append(f"- `{arm}`: GCG's refusal prefixes, harmful = no prefix in the answer")
+            continue
         desc = exp.arms.get(arm, {}).get("description", "")
         lines.append(f"- `{arm}` ({len(per_run[arm])} seeds): {desc}")
     lines += ["", "## Mean ± sd over seeds", ""]
