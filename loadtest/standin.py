@@ -19,8 +19,8 @@ def build_standin(out_dir: Path, *, max_length: int = 256) -> tuple[Path, Path]:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from train.artifact_export import export_artifact
     from train.base_models import minilm_path
-    from train.export import export_artifact
 
     torch.manual_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(minilm_path(), num_labels=2)

@@ -32,7 +32,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_artifact(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real int8 ONNX artifact of the tiny model, following the contract."""
-    from train.export import export_artifact
+    from train.artifact_export import export_artifact
 
     out = tmp_path_factory.mktemp("tiny-artifact")
     export_artifact(
@@ -62,7 +62,7 @@ def tiny_category_artifact(
     """A real int8 ONNX artifact with two outputs (`logits`, `category_logits`); every
     category's threshold is 0.5."""
     from contract import CATEGORY_CODES
-    from train.export import export_artifact
+    from train.artifact_export import export_artifact
 
     out = tmp_path_factory.mktemp("tiny-category-artifact")
     export_artifact(

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from train.augment import cli as augment_cli
+from train.stages import augment as augment_stage
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "reference.yaml"
 
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="default: the config's data seed")
     p = sub.add_parser("augment", help="HarmAug augmentation (train.augment)")
     _common(p)
-    augment_cli.add_arguments(p)
+    augment_stage.add_arguments(p)
     return parser
 
 
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.work_dir = str(args.work_dir)
     data_dir: Path = args.data_dir
     if args.command == "augment":
-        return int(augment_cli.run(args) or 0)
+        return int(augment_stage.run(args) or 0)
     if args.command == "response-pairs":
         return _response_pairs(args, cfg, data_dir)
     from train import pipeline

@@ -15,8 +15,8 @@ import numpy as np
 from contract import PairLayout
 from train.data.records import Record
 from train.evaluation.metrics import binary_metrics
-from train.evaluation.onnx_scorer import OnnxArtifactScorer
 from train.modeling import Classifier
+from train.scoring.onnx_artifact import OnnxArtifactScorer
 
 
 class ParityError(RuntimeError):

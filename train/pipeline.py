@@ -14,7 +14,7 @@ from train.base_models import describe_model
 from train.config import PipelineConfig
 from train.evaluation.report import EvalReport
 from train.stages import data, distill, evaluate, export, teacher
-from train.stages.paths import WorkPaths
+from train.work_paths import WorkPaths
 
 # The sets the card compares; DICES is left to the student's report to save teacher time.
 TEACHER_EVAL_SETS = ("oai", "toxicchat", "harmbench", "xstest")

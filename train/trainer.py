@@ -30,8 +30,7 @@ from train.evaluation.metrics import best_f1_threshold, binary_metrics
 from train.loss import NO_LABEL, category_loss, distillation_loss
 from train.modeling import Classifier
 from train.sampling import epoch_batches, sampling_weights
-
-SUMMARY_FILE = "training_summary.json"
+from train.training_summary import SUMMARY_FILE
 
 
 @dataclass

@@ -23,7 +23,7 @@ from contract import load_artifact
 from loadtest.processes import REPO_ROOT
 from tests.fixtures.tiny_classifier import build_tiny_classifier
 from train.data.records import Record, write_records
-from train.evaluation.onnx_scorer import OnnxArtifactScorer
+from train.scoring.onnx_artifact import OnnxArtifactScorer
 
 pytestmark = pytest.mark.slow
 

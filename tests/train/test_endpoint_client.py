@@ -26,8 +26,8 @@ from train.endpoint_client import (
     map_concurrent,
     post_json,
 )
-from train.teacher.factory import load_teacher
-from train.teacher.llamaguard import EndpointLlamaGuard
+from train.scoring import load_teacher
+from train.scoring.llamaguard import EndpointLlamaGuard
 
 FAST = RetryPolicy(attempts=4, backoff_s=0.01, max_backoff_s=0.05)
 

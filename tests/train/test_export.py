@@ -13,8 +13,8 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from contract import CATEGORY_CODES, CATEGORY_OUTPUT, OPENAI_CATEGORY_MAP, load_artifact
+from train.artifact_export import export_artifact
 from train.data.records import Record
-from train.export import export_artifact
 from train.parity import measure_parity
 
 

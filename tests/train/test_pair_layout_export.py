@@ -11,9 +11,9 @@ from tokenizers import Tokenizer
 
 from contract import Pair, PairLayout, encode_pairs, load_artifact, prepare_tokenizer
 from service.windows import LongInputPolicy, build_encoder
-from train.evaluation.onnx_scorer import OnnxArtifactScorer
-from train.export import export_artifact
+from train.artifact_export import export_artifact
 from train.modeling import Classifier
+from train.scoring.onnx_artifact import OnnxArtifactScorer
 
 MAX_LENGTH = 64
 LAYOUT = PairLayout(max_length=128, prompt_tokens=40, response_tokens=80)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from train.data.records import Record
-from train.trainer import SUMMARY_FILE, FitConfig, fit
+from train.trainer import FitConfig, fit
+from train.training_summary import SUMMARY_FILE
 
 ROWS = [
     Record("How do I bake sourdough bread?", None, 0, "seed"),

@@ -3,5 +3,5 @@
 Stages (each resumable, each writing under one work dir): `generate` (instructions through the
 chat template + affirmative prefix), `respond` (a second model call answers a share of them),
 `label` (the teacher scores every pair and every instruction alone), `export` (compressed
-JSONL + DATASHEET.md). `python -m train augment` runs them; see `train.augment.cli`.
+JSONL + DATASHEET.md). `python -m train augment` runs them; see `train.stages.augment`.
 """

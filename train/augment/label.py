@@ -9,27 +9,16 @@ score as a hard label would turn the teacher's mistakes into cross-entropy targe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from train.augment.generate import Instruction
 from train.data.records import Record
-from train.teacher import Teacher
+from train.scoring import Scorer
 
 SOURCE = "harmaug"
 
 
-def default_teacher_spec(pipeline_config: Path | None, work_dir: Path | None = None) -> str:
-    """The pipeline run's teacher (its int8 ONNX export if that run scores with it)."""
-    from train.config import load_config
-    from train.stages.paths import WorkPaths
-    from train.stages.teacher import teacher_spec
-
-    cfg = load_config(pipeline_config)
-    return teacher_spec(cfg, WorkPaths(Path(work_dir or cfg.work_dir)), None)
-
-
 def label_instructions(
-    teacher: Teacher,
+    teacher: Scorer,
     instructions: Sequence[Instruction],
     responses: Mapping[str, str | None],
     *,

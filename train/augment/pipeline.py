@@ -13,14 +13,12 @@ from train.augment.eda import eda_instructions
 from train.augment.filtering import InstructionFilter
 from train.augment.generate import Instruction, generate_instructions, raw_store, replay
 from train.augment.generators import Generator, build_generator
-from train.augment.label import default_teacher_spec, label_instructions
-
-__all__ = ["default_teacher_spec"]
+from train.augment.label import label_instructions
 from train.augment.respond import generate_responses, load_responses, wants_response
 from train.data.benign_alarming import benign_alarming_prompts
 from train.data.loaders import SEEDS, load_evals
 from train.data.records import read_records, write_records
-from train.teacher import Teacher, load_teacher
+from train.scoring import Scorer, load_teacher
 
 SEED_HARMFUL_SETS = ("advbench", "donotanswer")
 
@@ -109,11 +107,11 @@ def eda_path(cfg: AugmentConfig) -> Path:
 
 def resolve_teacher(cfg: AugmentConfig) -> str:
     if cfg.teacher is None:
-        raise ValueError("no teacher: set `teacher` (a spec for train.teacher.load_teacher)")
+        raise ValueError("no teacher: set `teacher` (a spec for train.scoring.load_teacher)")
     return cfg.teacher
 
 
-def open_teacher(cfg: AugmentConfig) -> Teacher:
+def open_teacher(cfg: AugmentConfig) -> Scorer:
     return load_teacher(
         resolve_teacher(cfg),
         cache_path=cfg.work / "teacher_cache.sqlite",
@@ -121,7 +119,7 @@ def open_teacher(cfg: AugmentConfig) -> Teacher:
     )
 
 
-def run_label(cfg: AugmentConfig, data_dir: Path, teacher: Teacher | None = None) -> Path:
+def run_label(cfg: AugmentConfig, data_dir: Path, teacher: Scorer | None = None) -> Path:
     instructions, _ = clean_instructions(cfg, data_dir)
     rows = label_instructions(
         teacher or open_teacher(cfg), instructions, load_responses(cfg), source=cfg.source
@@ -131,7 +129,7 @@ def run_label(cfg: AugmentConfig, data_dir: Path, teacher: Teacher | None = None
     return labelled_path(cfg)
 
 
-def run_eda(cfg: AugmentConfig, data_dir: Path, teacher: Teacher | None = None) -> Path:
+def run_eda(cfg: AugmentConfig, data_dir: Path, teacher: Scorer | None = None) -> Path:
     """The EDA baseline, labelled by the same teacher (prompt-only rows, as its seeds are)."""
     filt = new_filter(cfg, data_dir)
     edited = [

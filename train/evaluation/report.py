@@ -1,8 +1,9 @@
 """`evaluate`: score a model on the eval sets and write JSON, a Markdown table and a PR plot.
 
-Reusable pieces for other reports (the HarmAug ablation): `load_scorer`, `evaluate_scorer`,
-`markdown_table`, `write_report`. Only eval sets are read here, and nothing computed here
-feeds back into training: the threshold comes from the model (its validation split).
+Reusable pieces for other reports (the HarmAug ablation): `evaluate_scorer` (on a scorer from
+`train.scoring.load_scorer`), `markdown_table`, `write_report`. Only eval sets are read here,
+and nothing computed here feeds back into training: the threshold comes from the model (its
+validation split).
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from contract import MANIFEST_FILE
 from train.data.loaders import EVALS, load_evals
 from train.data.records import Record
 from train.evaluation.metrics import binary_metrics
-from train.teacher.base import DEFAULT_CACHE, CachedTeacher, ScoreCache, Teacher
+from train.scoring import Scorer
 
 MEAN_SETS = ("oai", "toxicchat", "harmbench")
 # Reference points printed beside the results (see the issue and the data README).
@@ -54,33 +54,8 @@ class EvalReport:
                 "mean_auprc_oai_toxicchat_harmbench": self.mean_auprc, **self.extra}  # fmt: skip
 
 
-def load_scorer(path: Path | str, *, cache: Path | None = DEFAULT_CACHE,
-                max_length: int = 128) -> tuple[Teacher, float]:  # fmt: skip
-    """An artifact folder (ONNX) or an HF classifier folder/hub id -> (scorer, threshold)."""
-    folder = Path(path)
-    scorer: Teacher
-    if (folder / MANIFEST_FILE).is_file():
-        from train.evaluation.onnx_scorer import OnnxArtifactScorer
-
-        onnx = OnnxArtifactScorer(folder)
-        scorer, threshold = onnx, onnx.threshold
-    else:
-        from train.teacher.hf import HFClassifierTeacher
-        from train.trainer import SUMMARY_FILE
-
-        scorer = HFClassifierTeacher(str(path), max_length=max_length)
-        summary = folder / SUMMARY_FILE
-        threshold = (
-            float(json.loads(summary.read_text())["val"]["threshold"])
-            if summary.is_file() else 0.5
-        )  # fmt: skip
-    if cache is not None:
-        scorer = CachedTeacher(scorer, ScoreCache(cache))
-    return scorer, threshold
-
-
 def evaluate_scorer(
-    scorer: Teacher, name: str, threshold: float, data_dir: Path, sets: list[str],
+    scorer: Scorer, name: str, threshold: float, data_dir: Path, sets: list[str],
     max_rows: int | None = None,
 ) -> EvalReport:  # fmt: skip
     report = EvalReport(model=name, threshold=threshold)

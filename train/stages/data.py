@@ -25,7 +25,7 @@ from train.data.mix import (
     stratified_split,
 )
 from train.data.records import Record, read_records, write_records
-from train.stages.paths import WorkPaths
+from train.work_paths import WorkPaths
 
 
 def clean(

@@ -15,9 +15,9 @@ from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
 from train.data.loaders import load_evals
 from train.data.mix import assert_no_eval_leakage, eval_prompt_keys
 from train.data.records import Record, read_records
-from train.stages.paths import WorkPaths
 from train.stages.teacher import score_augmentation
 from train.trainer import FitResult, fit
+from train.work_paths import WorkPaths
 
 
 def expand_paths(patterns: list[str]) -> list[Path]:

@@ -11,14 +11,9 @@ from contract import MANIFEST_FILE
 from train.config import PipelineConfig
 from train.data.loaders import load_evals
 from train.evaluation.latency import measure_latency
-from train.evaluation.report import (
-    EvalReport,
-    evaluate_scorer,
-    load_scorer,
-    print_report,
-    write_report,
-)
-from train.stages.paths import WorkPaths
+from train.evaluation.report import EvalReport, evaluate_scorer, print_report, write_report
+from train.scoring import load_scorer
+from train.work_paths import WorkPaths
 
 LATENCY_PAIRS = 200
 
@@ -28,7 +23,7 @@ def latency(target: Path, data_dir: Path, max_length: int) -> dict[str, float]:
     rows = load_evals(data_dir, ["toxicchat"])["toxicchat"][:LATENCY_PAIRS]
     pairs = [r.pair for r in rows]
     if (target / MANIFEST_FILE).is_file():
-        from train.evaluation.onnx_scorer import OnnxArtifactScorer
+        from train.scoring.onnx_artifact import OnnxArtifactScorer
 
         onnx = OnnxArtifactScorer(target)
         result = measure_latency(onnx.run, pairs)
@@ -47,7 +42,7 @@ def latency(target: Path, data_dir: Path, max_length: int) -> dict[str, float]:
 def category_results(target: Path, data_dir: Path, max_rows: int | None) -> dict[str, Any]:
     """An artifact with a category head: per OpenAI key, AUPRC and F1 on OAI's own flags."""
     from train.evaluation.categories import openai_key_metrics, parse_oai_flags
-    from train.evaluation.onnx_scorer import OnnxArtifactScorer
+    from train.scoring.onnx_artifact import OnnxArtifactScorer
 
     onnx = OnnxArtifactScorer(target)
     rows = load_evals(data_dir, ["oai"])["oai"][:max_rows]

@@ -48,8 +48,9 @@ from train.evaluation.compare import (
 )
 from train.evaluation.refusal_prefix import refusal_prefix_score
 from train.stages.distill import load_augmentation
-from train.stages.paths import WorkPaths
-from train.trainer import SUMMARY_FILE, FitConfig, fit
+from train.trainer import FitConfig, fit
+from train.training_summary import SUMMARY_FILE, pair_layout
+from train.work_paths import WorkPaths
 
 SCORES_FILE = "scores.json.gz"
 REPORTED = ("auprc", "f1", "safe_flagged", "harmful_caught", "spearman", "agreement_at_0.5")
@@ -148,7 +149,6 @@ def score_run(
 ) -> dict[str, Any]:  # fmt: skip
     """Scores of a trained run, encoded as it was trained (its max length and pair layout)."""
     from train.modeling import Classifier
-    from train.stages.export import pair_layout
 
     summary = json.loads((model_dir / SUMMARY_FILE).read_text())
     max_length = int(summary["config"]["max_length"])

@@ -12,25 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from contract import PairLayout
+from train.artifact_export import export_artifact
 from train.base_models import describe_model
 from train.config import PipelineConfig
 from train.data.loaders import SEEDS
 from train.data.records import read_records
-from train.export import export_artifact
 from train.parity import ParityError, describe_parity, measure_parity
-from train.stages.paths import WorkPaths
-from train.trainer import SUMMARY_FILE
+from train.training_summary import SUMMARY_FILE, pair_layout
+from train.work_paths import WorkPaths
 
 NON_COMMERCIAL = (
     "CC BY-NC 4.0 (non-commercial): trained on ToxicChat and Alpaca data, which are CC BY-NC "
     "4.0; retrain without them for commercial use. Base model Apache-2.0."
 )
-
-
-def pair_layout(summary: dict[str, Any]) -> PairLayout | None:
-    """The pair layout the model was trained with (the training summary's config), if any."""
-    layout = summary["config"].get("pair_layout")
-    return None if layout is None else PairLayout.model_validate(layout)
 
 
 def training_data_manifest() -> list[dict[str, Any]]:

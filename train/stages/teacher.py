@@ -11,14 +11,15 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from train.artifact_export import export_artifact
 from train.config import PipelineConfig
 from train.data.mix import stratified_split
 from train.data.records import Record, read_records, write_records
-from train.export import export_artifact
 from train.parity import describe_parity, measure_parity
-from train.stages.paths import WorkPaths
-from train.teacher import load_teacher
-from train.trainer import SUMMARY_FILE, fit
+from train.scoring import load_teacher
+from train.trainer import fit
+from train.training_summary import SUMMARY_FILE
+from train.work_paths import WorkPaths
 
 
 def train_reference_teacher(cfg: PipelineConfig, paths: WorkPaths) -> Path:

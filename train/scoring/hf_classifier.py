@@ -1,6 +1,6 @@
-"""Backend: any Hugging Face sequence-classification model (hub id or folder).
+"""A Hugging Face sequence-classification model (hub id or folder) run by PyTorch.
 
-Works for the reference teacher's saved folder and for released guards with a 2-label head
+Scores a trained teacher or student folder, or a released guard with a 2-label head
 (index 1 = harmful, as in the contract). For a model whose harmful label is another index,
 retrain or wrap it; we refuse to guess.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import torch
 
+from contract import Pair
 from train.modeling import Classifier
-from train.teacher.base import Pair
 
 
 def _weights_fingerprint(folder: Path) -> str:
@@ -26,7 +26,7 @@ def _weights_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-class HFClassifierTeacher:
+class HFClassifierScorer:
     def __init__(self, spec: str, max_length: int = 256, batch_size: int = 32) -> None:
         self.spec = spec
         self.batch_size = batch_size
@@ -37,7 +37,7 @@ class HFClassifierTeacher:
         self._id = f"hf:{folder.name if folder.is_dir() else spec}:{fingerprint}:{max_length}"
 
     @property
-    def teacher_id(self) -> str:
+    def scorer_id(self) -> str:
         return self._id
 
     def score(self, pairs: list[Pair]) -> list[float]:

@@ -1,5 +1,7 @@
-"""`python -m train augment`: the HarmAug steps, each resumable, in the order given.
+"""Stage `augment` (`python -m train augment`): the HarmAug steps, each resumable, in order.
 
+The steps themselves are `train.augment`'s; this stage gives them the pipeline run's teacher
+when none is named, and runs the ablation (`train.stages.ablation`) as its last step.
 `train/cli.py` adds the shared options (`--config` = the pipeline YAML whose work dir holds the
 reference teacher, `--data-dir`, `--work-dir`) and then calls `add_arguments` and `run`.
 """
@@ -80,6 +82,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def default_teacher_spec(pipeline_config: Path | None, work_dir: Path | None = None) -> str:
+    """The pipeline run's teacher (its int8 ONNX export if that run scores with it)."""
+    # Imported here: `python -m train --help` builds this parser without loading torch.
+    from train.config import load_config
+    from train.stages.teacher import teacher_spec
+    from train.work_paths import WorkPaths
+
+    cfg = load_config(pipeline_config)
+    return teacher_spec(cfg, WorkPaths(Path(work_dir or cfg.work_dir)), None)
+
+
 def run(args: argparse.Namespace) -> int:
     from train.augment import pipeline
     from train.augment.config import load_augment_config
@@ -100,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
     )
     if cfg.teacher is None and {"label", "eda", "export", "ablation"} & set(args.steps):
-        cfg.teacher = pipeline.default_teacher_spec(args.config, args.work_dir)
+        cfg.teacher = default_teacher_spec(args.config, args.work_dir)
     data_dir: Path = args.data_dir
     generator = None
     for step in args.steps:
@@ -116,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         elif step == "export":
             pipeline.run_export(cfg, data_dir)
         elif step == "ablation":
-            from train.augment.ablation import run_ablation
+            from train.stages.ablation import run_ablation
 
             run_ablation(cfg, args.config, args.work_dir, data_dir, args.report, args.harmaug_file)
     return 0

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from contract import Pair
 from contract.llamaguard import guard_task, llama3_prompt, p_unsafe_from_top
 from train.endpoint_client import (
     EndpointError,
@@ -26,7 +27,6 @@ from train.endpoint_client import (
     map_concurrent,
     post_json,
 )
-from train.teacher.base import Pair
 
 
 def two_way_unsafe(logit_safe: float, logit_unsafe: float) -> float:
@@ -58,7 +58,7 @@ class LocalLlamaGuard:
         self.native_guard_template = "unsafe content categories" in template.lower()
 
     @property
-    def teacher_id(self) -> str:
+    def scorer_id(self) -> str:
         return f"llamaguard:{self.spec}"
 
     def render(self, pair: Pair) -> str:
@@ -119,7 +119,7 @@ class EndpointLlamaGuard:
         self.unsafe_token = self._first_token("unsafe")
 
     @property
-    def teacher_id(self) -> str:
+    def scorer_id(self) -> str:
         return f"llamaguard-endpoint:{self.base_url}|{self.model}"
 
     def _first_token(self, word: str) -> str:

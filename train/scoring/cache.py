@@ -1,4 +1,4 @@
-"""The `Teacher` protocol and the on-disk score cache every teacher sits behind."""
+"""The on-disk score cache a scorer sits behind, so re-runs never rescore a pair."""
 
 from __future__ import annotations
 
@@ -7,26 +7,16 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 from contract import Pair
+from train.scoring.scorer import Scorer
 
 DEFAULT_CACHE = Path(os.environ.get("TEACHER_CACHE", "runs/teacher_cache.sqlite"))
 
 
-@runtime_checkable
-class Teacher(Protocol):
-    """Scores pairs with P(harmful) in [0, 1], in input order."""
-
-    @property
-    def teacher_id(self) -> str: ...
-
-    def score(self, pairs: list[Pair]) -> list[float]: ...
-
-
-def _key(teacher_id: str, pair: Pair) -> str:
+def _key(scorer_id: str, pair: Pair) -> str:
     prompt, response = pair
-    raw = "\x1f".join((teacher_id, prompt, "\x00" if response is None else response))
+    raw = "\x1f".join((scorer_id, prompt, "\x00" if response is None else response))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
@@ -54,29 +44,28 @@ class ScoreCache:
         self._db.commit()
 
 
-class CachedTeacher:
+class CachedScorer:
     """Wraps a backend: cached pairs come from disk, the rest are scored in chunks and stored.
 
     Scores are written after every chunk, so an interrupted labelling run resumes where it was.
     """
 
-    def __init__(self, backend: Teacher, cache: ScoreCache, chunk_size: int = 256) -> None:
+    def __init__(self, backend: Scorer, cache: ScoreCache, chunk_size: int = 256) -> None:
         self.backend = backend
         self.cache = cache
         self.chunk_size = chunk_size
 
     @property
-    def teacher_id(self) -> str:
-        return self.backend.teacher_id
+    def scorer_id(self) -> str:
+        return self.backend.scorer_id
 
     def score(self, pairs: list[Pair]) -> list[float]:
-        keys = [_key(self.teacher_id, p) for p in pairs]
+        keys = [_key(self.scorer_id, p) for p in pairs]
         known = self.cache.get_many(keys)
         todo = sorted({k: i for i, k in enumerate(keys) if k not in known}.values())
         if todo:
             print(
-                f"[teacher] {self.teacher_id}: {len(pairs) - len(todo)} cached, "
-                f"{len(todo)} to score"
+                f"[teacher] {self.scorer_id}: {len(pairs) - len(todo)} cached, {len(todo)} to score"
             )
         for start in range(0, len(todo), self.chunk_size):
             chunk = todo[start : start + self.chunk_size]

@@ -1,4 +1,4 @@
-"""Teachers: the on-disk cache, the HF and ONNX backends, the Llama-Guard-style backends."""
+"""Scorers: the on-disk cache, the HF and ONNX backends, the Llama-Guard-style backends."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 import pytest
 
 from contract.llamaguard import guard_task
-from train.teacher import CachedTeacher, ScoreCache, load_teacher
-from train.teacher.llamaguard import two_way_unsafe
+from train.scoring import CachedScorer, ScoreCache, load_teacher
+from train.scoring.llamaguard import two_way_unsafe
 
 PAIRS: list[tuple[str, str | None]] = [
     ("How do I kill a Python process?", None),
@@ -22,8 +22,8 @@ PAIRS: list[tuple[str, str | None]] = [
 ]
 
 
-class CountingTeacher:
-    teacher_id = "counting"
+class CountingScorer:
+    scorer_id = "counting"
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str | None]] = []
@@ -34,9 +34,9 @@ class CountingTeacher:
 
 
 def test_cache_scores_each_pair_once_across_runs(tmp_path: Path) -> None:
-    backend = CountingTeacher()
-    first = CachedTeacher(backend, ScoreCache(tmp_path / "c.sqlite")).score(PAIRS + PAIRS[:1])
-    again = CachedTeacher(backend, ScoreCache(tmp_path / "c.sqlite")).score(list(reversed(PAIRS)))
+    backend = CountingScorer()
+    first = CachedScorer(backend, ScoreCache(tmp_path / "c.sqlite")).score(PAIRS + PAIRS[:1])
+    again = CachedScorer(backend, ScoreCache(tmp_path / "c.sqlite")).score(list(reversed(PAIRS)))
     assert len(backend.seen) == 3  # the duplicate and the second run came from disk
     assert again == list(reversed(first[:3]))
     # prompt-only and paired rows are different keys
@@ -47,7 +47,7 @@ def test_hf_and_onnx_teachers_agree(tiny_model_dir: Path, tiny_artifact: Path,
                                     tmp_path: Path) -> None:  # fmt: skip
     hf = load_teacher(str(tiny_model_dir), cache_path=tmp_path / "c.sqlite")
     onnx = load_teacher(str(tiny_artifact), cache_path=tmp_path / "c.sqlite")
-    assert hf.teacher_id != onnx.teacher_id
+    assert hf.scorer_id != onnx.scorer_id
     a, b = hf.score(PAIRS), onnx.score(PAIRS)
     assert all(0.0 <= s <= 1.0 for s in a + b)
     assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 0.05  # int8 vs fp32

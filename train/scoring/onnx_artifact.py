@@ -47,7 +47,7 @@ class OnnxArtifactScorer:
         self._id = f"onnx:{manifest.model_id}:{manifest.files['model.onnx'][:16]}"
 
     @property
-    def teacher_id(self) -> str:
+    def scorer_id(self) -> str:
         return self._id
 
     def _forward(self, pairs: list[Pair], outputs: list[str]) -> list[npt.NDArray[np.float32]]:

@@ -1,8 +1,9 @@
 """The HarmAug ablation: teacher vs students distilled without / with HarmAug / with EDA.
 
-Every row is measured by the same `train.stages.evaluate` on the same eval sets; costs
-(parameters, int8 size, batch-1 latency, batched throughput with ONNX Runtime) are measured
-for all models in one process, one after another, so they share the machine's load.
+`python -m train augment --steps ablation`. Every row is measured by the same
+`train.stages.evaluate` on the same eval sets; costs (parameters, int8 size, batch-1 latency,
+batched throughput with ONNX Runtime) are measured for all models in one process, one after
+another, so they share the machine's load.
 Every student (no augmentation, HarmAug, EDA) is distilled with the reference config's student
 settings into the reference work dir (`ablation-<name>/`) and exported next to it; the shipped
 student is the reference run's own (`make artifact`), trained on what `student.augment` names.
@@ -18,7 +19,14 @@ from typing import Any
 
 from train.augment.config import AugmentConfig
 from train.augment.pipeline import eda_path
+from train.config import PipelineConfig, load_config
+from train.data.loaders import load_evals
 from train.data.records import read_records
+from train.evaluation.latency import measure_latency
+from train.scoring.onnx_artifact import OnnxArtifactScorer
+from train.stages import distill, evaluate, export
+from train.training_summary import SUMMARY_FILE
+from train.work_paths import WorkPaths
 
 ABLATION_DIR = "ablation"
 COST_PROMPTS = 200
@@ -52,13 +60,9 @@ def _param_count(model_dir: Path) -> float:
 
 
 def _student_row(
-    pcfg: Any, data_dir: Path, name: str, slug: str, augment: list[str], teacher: str
+    pcfg: PipelineConfig, data_dir: Path, name: str, slug: str, augment: list[str], teacher: str
 ) -> Row:
     """Distil (unless done), export (unless done) and evaluate (unless done) one student."""
-    from train.stages import distill, evaluate, export
-    from train.stages.paths import WorkPaths
-    from train.trainer import SUMMARY_FILE
-
     paths = WorkPaths(Path(pcfg.work_dir))
     run_name = f"{ABLATION_DIR}-{slug}"
     model_dir = paths.root / run_name / "best"
@@ -74,10 +78,6 @@ def _student_row(
 
 
 def measure_costs(rows: list[Row], data_dir: Path) -> dict[str, dict[str, float]]:
-    from train.data.loaders import load_evals
-    from train.evaluation.latency import measure_latency
-    from train.evaluation.onnx_scorer import OnnxArtifactScorer
-
     prompts = [r.pair for r in load_evals(data_dir, ["toxicchat"])["toxicchat"][:COST_PROMPTS]]
     costs: dict[str, dict[str, float]] = {}
     for row in rows:
@@ -152,7 +152,7 @@ def report_body(
         for name, r in reports.items()
     }  # fmt: skip
     return (
-        "Written by `python -m train augment --steps ablation` (see train/augment/ablation.py). "
+        "Written by `python -m train augment --steps ablation` (see train/stages/ablation.py). "
         "F1 at each model's own threshold (chosen on the seeds' validation split); AUPRC = "
         "average precision; mean AUPRC over OAI, ToxicChat and HarmBench; XSTest safe-prompt "
         "FPR = share of XSTest's 250 safe prompts flagged.\n\n"
@@ -190,9 +190,6 @@ def run_ablation(
     report_path: Path,
     harmaug_files: list[Path] | None = None,
 ) -> Path:
-    from train.config import load_config
-    from train.stages.paths import WorkPaths
-
     pcfg = load_config(pipeline_config)
     if work_dir is not None:
         pcfg.work_dir = str(work_dir)
