@@ -11,7 +11,9 @@ late. So each uncached request is checked here, in order:
 2. the queue's room, from the same estimate, counting the requests admitted and still being
    tokenised (without them, a burst would pass here all at once and be refused by the batcher
    after tokenising): a 429 costs a few comparisons;
-3. the estimated wait: tokens queued x measured seconds per token / workers, plus what recent
+3. the estimated wait: the tokens that fair queueing serves before the request ends (of each
+   waiting request, up to as many as the request's own; a prompt is not refused for the backlog
+   of long texts it goes before) x measured seconds per token / workers, plus what recent
    requests took beyond that estimate on their way to their scores (the tokeniser, the event
    loop: on 2 cores shared with clients, these can outweigh the model). Past half the time it
    has left, the request is refused now (429, `Retry-After` = that wait) instead of queueing
@@ -62,7 +64,7 @@ class QueueView(Protocol):
     @property
     def seconds_per_token(self) -> float | None: ...
 
-    def estimated_wait(self, extra_tokens: int = 0) -> float: ...
+    def estimated_wait(self, tokens: int, *, ahead: int = 0) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,7 @@ class Admission:
         # Admitted but not yet queued (being tokenised): counted as if queued.
         self._reserved_windows = 0
         self._reserved_tokens = 0
+        self._reserved_requests = 0
 
     def windows(self, tokens: int) -> int:
         """Windows the planner makes of a pair of `tokens` tokens."""
@@ -183,7 +186,9 @@ class Admission:
         if depth and depth + expected_windows > self.max_queue:
             self._rejected("queue_full")
             raise QueueFullError(f"the queue holds {depth} sequences (limit {self.max_queue})")
-        predicted = queue.estimated_wait(self._reserved_tokens + expected_tokens)
+        # Each request being tokenised goes before this one by at most this one's tokens.
+        ahead = min(self._reserved_tokens, self._reserved_requests * expected_tokens)
+        predicted = queue.estimated_wait(expected_tokens, ahead=ahead)
         wait = predicted
         if now - self._overhead_at < _OVERHEAD_FRESH_S:
             wait += self._overhead_s
@@ -197,12 +202,14 @@ class Admission:
             raise error
         self._reserved_windows += expected_windows
         self._reserved_tokens += expected_tokens
+        self._reserved_requests += 1
         return Ticket(now, predicted, expected_windows, expected_tokens)
 
     def release(self, ticket: Ticket) -> None:
         """The request's sequences are queued (the batcher counts them now) or never will be."""
         self._reserved_windows -= ticket.windows
         self._reserved_tokens -= ticket.tokens
+        self._reserved_requests -= 1
 
     def observe(self, ticket: Ticket) -> None:
         """An admitted request got its scores, or ran out of time waiting for them."""

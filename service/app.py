@@ -111,6 +111,9 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
             strategy=settings.batching,
             # A window of a long text; short prompts are a few dozen tokens.
             heavy_tokens=manifest.max_length // 2,
+            # A few round trips of a client sending short prompts one after another: while
+            # such traffic lasts, a worker stays free for it (service/fair_share.py).
+            light_hold_s=0.1,
         ),
         key=sequence_key,
         observer=metrics,

@@ -12,24 +12,18 @@ maximum size, a token budget (size x longest member) and a bound on the share of
 `fifo` instead takes items in arrival order and pads them to the longest (the baseline the
 benchmark compares against).
 
-The anchor is chosen across requests, not across sequences, round-robin: it is the oldest item
-of the request whose last turn (or arrival) is the longest ago, and every request with an item
-in the batch has had its turn. A request of 32 windows therefore gets one turn per round like a
-request of one sentence, instead of holding the engines until all its windows are scored, and
-nothing starves. (Ranking requests by sequences scored would serve short requests first, but
-needs an age limit against starvation, and under more long input than the machine can take
-everything is past that age, so the order falls back to first-come.)
+Who goes next is decided across requests, not sequences, by tokens (`service.fair_share`): the
+anchor is the item with the smallest fair-queueing finish tag, so each waiting request gets
+about the same tokens of engine time, a short request goes before the next window of a long
+text that arrived earlier, and nothing starves. With `heavy_tokens` set, a batch whose longest
+item has that many tokens (windows of long texts) is heavy, and while light work keeps arriving
+(within `light_hold_s`), heavy batches hold all workers but one: the last free worker waits for
+light work rather than starting a heavy batch that a short request would then wait behind.
 
-A batch runs to its end once started, so what a short request waits for is a free worker. With
-`heavy_tokens` set, a batch whose longest item has that many tokens (windows of long texts) is
-heavy, and while heavy batches hold all workers but one, a free worker anchors on a light item
-if one waits: long inputs never take every worker from short ones, and take them all when no
-short one waits. (Beside 2 clients of 32,000-character texts on a machine busy with other work,
-a heavy batch took 37 ms, and short requests waited for two of them.)
-
-The batcher also keeps what admission control needs before any work is queued: the padded
-tokens waiting (`pending_tokens`) and a running estimate of the seconds a padded token costs
-(`seconds_per_token`), hence `estimated_wait()`.
+The batcher also keeps what admission control needs before any work is queued: the tokens each
+request has waiting and a running estimate of the seconds a padded token costs
+(`seconds_per_token`), hence `estimated_wait()`, the wait under fair queueing: a prompt is not
+refused for the backlog of a long text it would go before.
 
 Overload is answered at once: a full queue raises `QueueFullError`; a request still waiting at
 its deadline gets `DeadlineExceededError` and its items leave the queue unscored. Identical
@@ -48,6 +42,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol
 
 from typing_extensions import TypeVar
+
+from service.fair_share import FairClock, WorkerReserve
 
 
 class Sized(Protocol):
@@ -102,6 +98,9 @@ class BatcherConfig:
     strategy: Strategy = "length_aware"
     # A batch whose longest item has at least this many tokens is heavy (0: none is).
     heavy_tokens: int = 0
+    # While an item shorter than `heavy_tokens` came within this many seconds, heavy batches
+    # may not take the last free worker (0: they may; see `service.fair_share.WorkerReserve`).
+    light_hold_s: float = 0.0
 
 
 class BatchObserver(Protocol):
@@ -125,17 +124,20 @@ class BatchObserver(Protocol):
 class _Request:
     """One `submit` call: where its items' scores go."""
 
-    __slots__ = ("deadline", "done", "future", "remaining", "results", "timer", "turn_at")
+    __slots__ = ("deadline", "done", "future", "pending", "remaining", "results", "tag", "timer")
 
-    def __init__(self, future: asyncio.Future[list[Any]], size: int, deadline: float) -> None:
+    def __init__(
+        self, future: asyncio.Future[list[Any]], size: int, deadline: float, tag: int
+    ) -> None:
         self.future = future
         self.results: list[Any] = [None] * size
         self.remaining = size
         self.deadline = deadline
         self.done = False
         self.timer: asyncio.TimerHandle | None = None
-        # When it last had a turn (an item in a batch), else when it came: round-robin's rank.
-        self.turn_at = time.monotonic()
+        # Fair queueing's tag: the virtual time at which its tokens scored so far end.
+        self.tag = tag
+        self.pending = 0  # tokens of the items it queued that wait for a batch
 
     def finish(self, error: BaseException | None = None) -> None:
         if self.done:
@@ -192,11 +194,18 @@ class DynamicBatcher(Generic[S, R]):
         self._cond = threading.Condition(threading.Lock())
         self._pending: list[_Item[S]] = []
         self._pending_tokens = 0  # sum of the pending items' lengths
+        # The requests with items waiting. Workers replace the list and only the event loop
+        # appends, so the event loop reads it without the lock (`estimated_wait`).
+        self._backlog: list[_Request] = []
         self._inflight: dict[Hashable, _Item[S]] = {}
         # Seconds of one worker per padded token, from the batches run so far (None: none yet).
         self._seconds_per_token: float | None = None
         self._threads: list[threading.Thread] = []
         self._heavy_running = 0  # workers running a heavy batch (lock held to change)
+        # Fair shares (lock held to use): the virtual clock, the reserved worker.
+        self._clock = FairClock()
+        self._reserve = WorkerReserve(len(self._forwards), config.light_hold_s)
+        self._heavy_limit = config.heavy_tokens or sys.maxsize
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -221,6 +230,7 @@ class DynamicBatcher(Generic[S, R]):
             self._closed = True
             dropped, self._pending = self._pending, []
             self._pending_tokens = 0
+            self._backlog = []
             self._inflight.clear()
             self._cond.notify_all()
         error = BatcherClosedError("the server is shutting down")
@@ -249,15 +259,18 @@ class DynamicBatcher(Generic[S, R]):
         """One worker's seconds per padded token, averaged over recent batches."""
         return self._seconds_per_token
 
-    def estimated_wait(self, extra_tokens: int = 0) -> float:
-        """Seconds until what waits now, plus `extra_tokens`, is scored (0 before any batch ran).
+    def estimated_wait(self, tokens: int, *, ahead: int = 0) -> float:
+        """Seconds until a request of `tokens` tokens queued now is scored (0 before any batch
+        ran), plus `ahead` tokens counted in full (work about to be queued).
 
-        Conservative for a short request: the fair anchor serves it before most of that.
+        Under fair queueing each waiting request is served about min(its tokens, `tokens`)
+        before the new one ends: a prompt waits for a turn of each long text, not for all of it.
         """
         cost = self._seconds_per_token
         if cost is None:
             return 0.0
-        return (self._pending_tokens + extra_tokens) * cost / len(self._forwards)
+        waiting = sum(min(req.pending, tokens) for req in self._backlog)
+        return (waiting + ahead + tokens) * cost / len(self._forwards)
 
     # -- event-loop side ---------------------------------------------------------------------
 
@@ -276,9 +289,12 @@ class DynamicBatcher(Generic[S, R]):
         if deadline is None:
             deadline = now + self._default_timeout_s
         keys = [self._key(s) for s in sequences] if self._key is not None else None
-        req = _Request(loop.create_future(), len(sequences), deadline)
+        light = min(len(s) for s in sequences) < self._heavy_limit
         added = 0
         with self._cond:
+            req = _Request(loop.create_future(), len(sequences), deadline, self._clock.arrival())
+            if light:
+                self._reserve.light_arrived(now)
             inflight = self._inflight
             # Only this request's keys are hashed: `set - dict.keys()` would hash every key
             # in flight, on every request.
@@ -300,6 +316,9 @@ class DynamicBatcher(Generic[S, R]):
                             inflight[k] = item
                     item.waiters.append((req, i))
                 self._pending_tokens += added
+                if added:
+                    req.pending = added
+                    self._backlog.append(req)
                 self._cond.notify()
             depth = len(self._pending)
         if full:
@@ -356,7 +375,12 @@ class DynamicBatcher(Generic[S, R]):
                 if self._closed:
                     return
                 self._wait_to_fill()
-                batch = self._take_batch(time.monotonic())
+                batch, blocked_for = self._take_batch(time.monotonic())
+                if not batch and blocked_for > 0:
+                    # Only heavy work waits, and this worker is kept for light work: until some
+                    # arrives (submit notifies) or none has for `light_hold_s`.
+                    self._cond.wait(blocked_for)
+                    continue
                 depth = len(self._pending)
                 heavy = self._is_heavy(batch)
                 self._heavy_running += heavy
@@ -376,8 +400,7 @@ class DynamicBatcher(Generic[S, R]):
                         self._heavy_running -= 1
 
     def _is_heavy(self, batch: list[_Item[S]]) -> bool:
-        limit = self.config.heavy_tokens
-        return bool(limit and batch and max(item.length for item in batch) >= limit)
+        return bool(batch) and max(item.length for item in batch) >= self._heavy_limit
 
     def _wait_to_fill(self) -> None:
         """With `max_wait_s` > 0, let the oldest item wait up to that long for company."""
@@ -391,44 +414,52 @@ class DynamicBatcher(Generic[S, R]):
                 return
             self._cond.wait(remaining)
 
-    def _take_batch(self, now: float) -> list[_Item[S]]:
-        """Drop dead items, then remove and return the next batch (lock held)."""
+    def _take_batch(self, now: float) -> tuple[list[_Item[S]], float]:
+        """Drop dead items, then remove and return the next batch (lock held), or no batch and
+        how long the worker reserve keeps this worker off the heavy items that wait."""
+        heavy = self._heavy_limit
+        blocked_for = self._reserve.heavy_blocked_for(now, self._heavy_running)
         alive: list[_Item[S]] = []
-        anchor = light_anchor = -1
-        first_turn = first_light_turn = float("inf")
-        heavy = self.config.heavy_tokens or sys.maxsize
-        for item in self._pending:  # in arrival order
+        candidates: list[int] = []  # indices in `alive` this worker may take
+        anchor = -1  # in `candidates`
+        first_finish = sys.maxsize
+        for item in self._pending:  # in arrival order: ties go to the oldest
             if item.alive(now):
-                # The fair anchor: the oldest item of the request whose turn is longest ago.
-                owner = item.owner
-                turn_at = owner.turn_at if owner is not None else item.enqueued_at
-                if turn_at < first_turn:
-                    first_turn, anchor = turn_at, len(alive)
-                if item.length < heavy and turn_at < first_light_turn:
-                    first_light_turn, light_anchor = turn_at, len(alive)
+                if blocked_for <= 0 or item.length < heavy:
+                    owner = item.owner
+                    finish = FairClock.finish(
+                        owner.tag if owner is not None else self._clock.now, item.length
+                    )
+                    if finish < first_finish:
+                        first_finish, anchor = finish, len(candidates)
+                    candidates.append(len(alive))
                 alive.append(item)
-            elif item.key is not None and self._inflight.get(item.key) is item:
-                del self._inflight[item.key]
-        if not alive:
-            self._pending = []
-            self._pending_tokens = 0
-            return []
-        workers = len(self._forwards)
-        if light_anchor >= 0 and workers > 1 and self._heavy_running >= workers - 1:
-            anchor = light_anchor  # keep one worker for short requests
-        lengths = [i.length for i in alive]
+            else:
+                if item.owner is not None:
+                    item.owner.pending -= item.length
+                if item.key is not None and self._inflight.get(item.key) is item:
+                    del self._inflight[item.key]
+        self._pending = alive
+        self._pending_tokens = sum(item.length for item in alive)
+        if not candidates:
+            self._backlog = [req for req in self._backlog if req.pending > 0]
+            return [], blocked_for if alive else 0.0
+        lengths = [alive[n].length for n in candidates]
         if self.config.strategy == "fifo":
             chosen = select_fifo(lengths, self.config)
         else:
             chosen = select_length_aware(lengths, self.config, anchor=anchor)
-        picked = set(chosen)
+        picked = {candidates[n] for n in chosen}
         self._pending = [item for n, item in enumerate(alive) if n not in picked]
-        self._pending_tokens = sum(lengths) - sum(lengths[n] for n in picked)
-        batch = [alive[n] for n in sorted(chosen)]
-        for item in batch:
+        batch = [alive[n] for n in sorted(picked)]
+        self._pending_tokens -= sum(item.length for item in batch)
+        self._clock.served(first_finish)
+        for item in batch:  # each item is charged to the request that queued it
             if item.owner is not None:
-                item.owner.turn_at = now
-        return batch
+                item.owner.tag += item.length
+                item.owner.pending -= item.length
+        self._backlog = [req for req in self._backlog if req.pending > 0]
+        return batch, 0.0
 
     def _run(
         self,

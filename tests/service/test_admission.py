@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from pathlib import Path
 
@@ -116,6 +117,58 @@ def test_refusals_by_measured_cost_and_estimated_wait() -> None:
                 guard.before_tokenising([("word " * 1_000, None)], time.monotonic() + 0.5)
             assert costly.value.status == 413 and costly.value.code == "over_deadline"
         finally:
+            batcher.close()
+
+    asyncio.run(main())
+
+
+class GatedScorer(SlowScorer):
+    """A `SlowScorer` whose calls after the first wait until `gate` is set."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(delay_s)
+        self.calls = 0
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def __call__(self, batch: list[Seq]) -> list[float]:
+        self.calls += 1
+        if self.calls > 1:
+            self.entered.set()
+            self.gate.wait(10)
+        return super().__call__(batch)
+
+
+def test_a_prompt_is_not_shed_for_the_backlog_of_a_long_request_it_goes_before() -> None:
+    # 2,000 tokens of one request wait: seconds of model time. A prompt of ~15 tokens goes
+    # before nearly all of it (fair queueing), so its estimated wait is a turn of that request,
+    # not all of it; a text of 1,000 words (~1,800 tokens expected) waits for as many of the
+    # backlog's tokens as its own, and is shed.
+    async def main() -> None:
+        model = GatedScorer(0.05)
+        batcher: DynamicBatcher[Seq] = DynamicBatcher([model], BatcherConfig(max_batch_size=8))
+        batcher.start()
+        try:
+            guard = admission(batcher)
+            await batcher.submit([seq(n, 10) for n in range(4)])  # measures ~1.25 ms a token
+            cost = batcher.seconds_per_token
+            assert cost is not None
+            blocker = asyncio.ensure_future(batcher.submit([seq(1, 5)]))
+            await asyncio.to_thread(model.entered.wait, 5)
+            backlog = asyncio.ensure_future(batcher.submit([seq(100 + n, 100) for n in range(20)]))
+            while batcher.depth < 20:
+                await asyncio.sleep(0.005)
+            assert batcher.estimated_wait(15) == pytest.approx((15 + 15) * cost)
+            assert batcher.estimated_wait(1_000) == pytest.approx(2_000 * cost)
+            deadline = time.monotonic() + 2_000 * cost  # the prompt's wait is far under half
+            ticket = guard.before_tokenising([("a short prompt " * 4, None)], deadline)
+            guard.release(ticket)
+            with pytest.raises(ShedError):
+                guard.before_tokenising([("word " * 1_000, None)], deadline)
+            model.gate.set()
+            await asyncio.gather(blocker, backlog)
+        finally:
+            model.gate.set()
             batcher.close()
 
     asyncio.run(main())

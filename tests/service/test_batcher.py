@@ -356,22 +356,6 @@ def test_a_batcher_needs_a_forward() -> None:
         DynamicBatcher([], CONFIG)
 
 
-def test_requests_take_turns_round_robin() -> None:
-    # A request of many windows queued first does not hold the engine until it is done: a
-    # request that arrives later gets the next turn after the long one's first batch.
-    model = RecordingModel(hold_first=True)
-    config = BatcherConfig(max_batch_size=2, max_batch_tokens=1000, max_padding_ratio=0.1)
-
-    async def body(batcher: DynamicBatcher[Seq]) -> None:
-        long_request = [seq(100 + n, 20) for n in range(8)]
-        await queued_then_released(batcher, model, [long_request, [seq(1, 3)]])
-
-    run(model, config, body)
-    batches = model.batches[1:]  # after the blocker
-    assert [seq(1, 3)] in batches
-    assert batches.index([seq(1, 3)]) == 1  # one batch of the long request, then the short one
-
-
 def test_a_free_worker_takes_a_light_item_while_heavy_batches_hold_the_others() -> None:
     heavy_model, light_model = RecordingModel(hold_first=True), RecordingModel(hold_first=True)
     config = BatcherConfig(max_batch_size=1, heavy_tokens=10)
