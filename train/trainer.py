@@ -21,11 +21,18 @@ import torch
 from tqdm import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from contract import PairLayout
+from contract import EncodedPair, PairLayout
 from train.data.hazards import hazard_matrix
 from train.data.mix import stratified_split
 from train.data.records import Record
-from train.device import autocast, check_precision, grad_scaler, resolve_device, to_device
+from train.device import (
+    Precision,
+    autocast,
+    check_precision,
+    grad_scaler,
+    resolve_device,
+    to_device,
+)
 from train.evaluation.metrics import best_f1_threshold, binary_metrics
 from train.loss import NO_LABEL, category_loss, distillation_loss
 from train.modeling import Classifier
@@ -98,34 +105,96 @@ def validate(clf: Classifier, val: list[Record], batch_size: int) -> dict[str, f
     return {"threshold": threshold, **metrics}
 
 
-def fit(
-    train_rows: list[Record],
-    val_rows: list[Record],
-    out_dir: Path,
-    cfg: FitConfig,
-    *,
-    use_teacher_scores: bool,
-) -> FitResult:
-    out_dir = Path(out_dir)
-    best_dir, ckpt_dir = out_dir / "best", out_dir / "checkpoint"
-    if (best_dir / SUMMARY_FILE).is_file() and (out_dir / "DONE").is_file():
-        summary = json.loads((best_dir / SUMMARY_FILE).read_text())
-        print(f"[fit] {out_dir} already trained (val AUPRC {summary['val']['auprc']:.4f}); reusing")
-        return FitResult(
-            best_dir,
-            summary["val"]["auprc"],
-            summary["val"]["threshold"],
-            summary["epoch"],
-            summary,
+@dataclass
+class TrainingRows:
+    """The training rows, encoded once, with what each one learns from (aligned by index)."""
+
+    rows: list[Record]
+    encoded: list[EncodedPair]
+    lengths: list[int]
+    labels: torch.Tensor  # NO_LABEL where no human label
+    teacher: torch.Tensor  # the teacher's P(harmful), NaN where none is used
+    hazards: torch.Tensor | None  # (rows, hazards) targets when the category head trains
+    weights: list[float]  # sampling weight of each row (train.sampling)
+
+
+@dataclass
+class Optimisation:
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+
+
+class Checkpoint:
+    """`<out>/checkpoint/state.pt`: model, optimiser, scheduler and the loop's position.
+
+    The position (`state`) is a plain dict (epoch, step, history, best_auprc) so that runs
+    checkpointed by any version of this loop resume.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / "state.pt"
+
+    def resume(
+        self, model: torch.nn.Module, opt: Optimisation, device: torch.device
+    ) -> dict[str, Any]:
+        """The saved position, with the model and optimiser restored; a fresh one if none."""
+        if not self.path.is_file():
+            return {"epoch": 0, "step": 0, "history": [], "best_auprc": -1.0}
+        saved = torch.load(self.path, weights_only=False, map_location=device)
+        model.load_state_dict(saved["model"])
+        opt.optimizer.load_state_dict(saved["optimizer"])
+        opt.scheduler.load_state_dict(saved["scheduler"])
+        state: dict[str, Any] = saved["state"]
+        print(f"[fit] resuming at epoch {state['epoch']} step {state['step']}")
+        return state
+
+    def save(self, model: torch.nn.Module, opt: Optimisation, state: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / "state.pt.tmp"
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.optimizer.state_dict(),
+                "scheduler": opt.scheduler.state_dict(),
+                "state": state,
+            },
+            tmp,
         )
+        tmp.replace(self.path)  # a crash mid-write leaves the previous checkpoint whole
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)  # optimizer state is large; the best model is kept
+
+
+def finished_run(out_dir: Path) -> FitResult | None:
+    """The result of a run that already finished in `out_dir`, if there is one."""
+    best_dir = out_dir / "best"
+    if not ((best_dir / SUMMARY_FILE).is_file() and (out_dir / "DONE").is_file()):
+        return None
+    summary = json.loads((best_dir / SUMMARY_FILE).read_text())
+    print(f"[fit] {out_dir} already trained (val AUPRC {summary['val']['auprc']:.4f}); reusing")
+    return FitResult(
+        best_dir, summary["val"]["auprc"], summary["val"]["threshold"], summary["epoch"], summary
+    )
+
+
+def select_rows(
+    train_rows: list[Record], val_rows: list[Record], cfg: FitConfig, use_teacher_scores: bool
+) -> tuple[list[Record], list[Record]]:
+    """Rows that can supervise: labelled validation rows (subsampled to `max_val_rows`), and
+    training rows with a label unless the teacher's scores are used."""
     val_rows = [r for r in val_rows if r.label is not None]
     if not use_teacher_scores:
         train_rows = [r for r in train_rows if r.label is not None]
     if cfg.max_val_rows and cfg.max_val_rows < len(val_rows):
         _, val_rows = stratified_split(val_rows, cfg.max_val_rows / len(val_rows), cfg.seed)
-    torch.manual_seed(cfg.seed)
-    device = resolve_device(cfg.device)
-    precision = check_precision(device, cfg.precision)
+    return train_rows, val_rows
+
+
+def load_model(cfg: FitConfig, device: torch.device) -> Classifier:
+    """The base model with a fresh head (drawn from the seeded torch RNG), on `device`."""
     layout = None if cfg.pair_layout is None else PairLayout.model_validate(cfg.pair_layout)
     clf = Classifier.load(
         cfg.base_model, cfg.max_length, fresh_head=True, categories=cfg.categories, layout=layout
@@ -133,28 +202,42 @@ def fit(
     torch.nn.Module.to(clf.model, device)
     if cfg.freeze_layers:
         freeze_lower_layers(clf.model, cfg.freeze_layers)
-    encoded = clf.encode([r.pair for r in train_rows])
-    lengths = [len(e) for e in encoded]
-    labels = torch.tensor([NO_LABEL if r.label is None else r.label for r in train_rows])
-    teacher = torch.tensor(
-        [
-            r.teacher_score if (use_teacher_scores and r.teacher_score is not None) else math.nan
-            for r in train_rows
-        ],
-        dtype=torch.float32,
+    return clf
+
+
+def training_rows(
+    clf: Classifier, rows: list[Record], cfg: FitConfig, use_teacher_scores: bool
+) -> TrainingRows:
+    encoded = clf.encode([r.pair for r in rows])
+    teacher = [
+        r.teacher_score if (use_teacher_scores and r.teacher_score is not None) else math.nan
+        for r in rows
+    ]
+    return TrainingRows(
+        rows=rows,
+        encoded=encoded,
+        lengths=[len(e) for e in encoded],
+        labels=torch.tensor([NO_LABEL if r.label is None else r.label for r in rows]),
+        teacher=torch.tensor(teacher, dtype=torch.float32),
+        hazards=torch.from_numpy(hazard_matrix(rows)) if cfg.categories else None,
+        weights=sampling_weights(
+            [r.label for r in rows],
+            [r.source for r in rows],
+            cfg.harmful_share,
+            cfg.source_weights,
+            cfg.unlabelled_share,
+        ),
     )
-    hazards = torch.from_numpy(hazard_matrix(train_rows)) if cfg.categories else None
-    weights = sampling_weights(
-        [r.label for r in train_rows],
-        [r.source for r in train_rows],
-        cfg.harmful_share,
-        cfg.source_weights,
-        cfg.unlabelled_share,
-    )
-    samples = cfg.samples_per_epoch or len(train_rows)
-    steps_per_epoch = math.ceil(samples / cfg.batch_size)
-    total_steps = steps_per_epoch * cfg.epochs
-    model = clf.model.train()
+
+
+def build_optimisation(
+    model: torch.nn.Module,
+    cfg: FitConfig,
+    total_steps: int,
+    device: torch.device,
+    precision: Precision,
+) -> Optimisation:
+    """AdamW without weight decay on biases and norms, linear warm-up then decay."""
     no_decay = ("bias", "LayerNorm.weight", "layer_norm", "LayerNorm.bias")
     groups = [
         {
@@ -171,62 +254,66 @@ def fit(
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(cfg.warmup_ratio * total_steps), total_steps
     )
-    state: dict[str, Any] = {"epoch": 0, "step": 0, "history": [], "best_auprc": -1.0}
-    state_path = ckpt_dir / "state.pt"
-    if state_path.is_file():
-        saved = torch.load(state_path, weights_only=False, map_location=device)
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        state = saved["state"]
-        print(f"[fit] resuming at epoch {state['epoch']} step {state['step']}")
+    return Optimisation(optimizer, scheduler, scaler)
 
-    def checkpoint() -> None:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        tmp = ckpt_dir / "state.pt.tmp"
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "state": state,
-            },
-            tmp,
+
+@dataclass
+class TrainingRun:
+    """One fit's parts, set up once; its methods are the steps of the loop."""
+
+    cfg: FitConfig
+    clf: Classifier
+    data: TrainingRows
+    val_rows: list[Record]
+    opt: Optimisation
+    checkpoint: Checkpoint
+    best_dir: Path
+    device: torch.device
+    precision: Precision
+    samples: int  # drawn per epoch
+
+    def loss(self, logits: torch.Tensor, idx: list[int]) -> torch.Tensor:
+        """The batch's loss: distillation on the binary pair, plus the category head's."""
+        data, device = self.data, self.device
+        loss = distillation_loss(
+            logits[:, :2], data.labels[idx].to(device), data.teacher[idx].to(device),
+            self.cfg.temperature,
+        )  # fmt: skip
+        if data.hazards is not None:
+            loss = loss + self.cfg.category_weight * category_loss(
+                logits[:, 2:], data.hazards[idx].to(device)
+            )
+        return loss
+
+    def step(self, inputs: dict[str, Any], idx: list[int]) -> torch.Tensor:
+        """One optimiser step on one batch; returns its loss."""
+        model, opt = self.clf.model, self.opt
+        with autocast(self.device, self.precision):
+            loss = self.loss(model(**inputs).logits, idx)
+        opt.optimizer.zero_grad(set_to_none=True)
+        opt.scaler.scale(loss).backward()
+        opt.scaler.unscale_(opt.optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg.grad_clip)
+        opt.scaler.step(opt.optimizer)
+        opt.scaler.update()
+        opt.scheduler.step()
+        return loss
+
+    def epoch(self, state: dict[str, Any]) -> None:
+        """The rest of epoch `state["epoch"]` from batch `state["step"]`, checkpointing as it
+        goes; the batch order is a pure function of (seed, epoch)."""
+        cfg, epoch = self.cfg, state["epoch"]
+        batches = epoch_batches(
+            self.data.lengths, self.data.weights, self.samples, cfg.batch_size, cfg.seed + epoch
         )
-        tmp.replace(state_path)
-
-    print(
-        f"[fit] {cfg.base_model} on {device} ({precision}): {len(train_rows)} rows, "
-        f"{samples} samples/epoch, "
-        f"{cfg.epochs} epochs, {total_steps} steps of {cfg.batch_size}, max_length "
-        f"{cfg.max_length}, mean length {np.mean(lengths):.1f} tokens"
-    )
-    while state["epoch"] < cfg.epochs:
-        epoch = state["epoch"]
-        batches = epoch_batches(lengths, weights, samples, cfg.batch_size, cfg.seed + epoch)
         bar = tqdm(
             total=len(batches), initial=state["step"], desc=f"epoch {epoch + 1}", unit="step"
         )
         started, tokens, rows_done = time.perf_counter(), 0, 0
         for step in range(state["step"], len(batches)):
             idx = batches[step]
-            inputs = to_device(clf.batch([encoded[i] for i in idx]), device)
-            with autocast(device, precision):
-                logits = model(**inputs).logits
-                loss = distillation_loss(
-                    logits[:, :2], labels[idx].to(device), teacher[idx].to(device), cfg.temperature
-                )
-                if hazards is not None:
-                    loss = loss + cfg.category_weight * category_loss(
-                        logits[:, 2:], hazards[idx].to(device)
-                    )
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
+            inputs = to_device(self.clf.batch([self.data.encoded[i] for i in idx]), self.device)
+            loss = self.step(inputs, idx)
             tokens += int(inputs["attention_mask"].sum())
             rows_done += len(idx)
             elapsed = time.perf_counter() - started
@@ -238,7 +325,7 @@ def fit(
             bar.update(1)
             state["step"] = step + 1
             if state["step"] % cfg.checkpoint_every == 0:
-                checkpoint()
+                self.checkpoint.save(self.clf.model, self.opt, state)
         bar.close()
         elapsed = time.perf_counter() - started
         print(
@@ -246,7 +333,11 @@ def fit(
             f"({rows_done / max(elapsed, 1e-9):.1f} rows/s, "
             f"{tokens / max(elapsed, 1e-9):.0f} tokens/s)"
         )
-        val = validate(clf, val_rows, cfg.eval_batch_size)
+
+    def validate_and_keep_best(self, state: dict[str, Any]) -> None:
+        """Score the validation rows; keep the model in `best/` if its AUPRC is the best yet."""
+        cfg, epoch = self.cfg, state["epoch"]
+        val = validate(self.clf, self.val_rows, cfg.eval_batch_size)
         print(
             f"[fit] epoch {epoch + 1} validation: "
             + ", ".join(f"{k} {v:.4f}" for k, v in val.items() if isinstance(v, float))
@@ -254,22 +345,69 @@ def fit(
         state["history"].append({"epoch": epoch + 1, **val})
         if val["auprc"] > state["best_auprc"]:
             state["best_auprc"] = val["auprc"]
-            clf.save(best_dir, cfg.base_model)
+            self.clf.save(self.best_dir, cfg.base_model)
             summary = {
                 "epoch": epoch + 1,
                 "val": val,
                 "config": asdict(cfg),
-                "train_rows": len(train_rows),
-                "val_rows": len(val_rows),
+                "train_rows": len(self.data.rows),
+                "val_rows": len(self.val_rows),
             }
-            (best_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-        state["epoch"], state["step"] = epoch + 1, 0
-        checkpoint()
-    summary = json.loads((best_dir / SUMMARY_FILE).read_text())
-    summary["history"] = state["history"]
-    (best_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
-    (out_dir / "DONE").write_text("ok\n")
-    state_path.unlink(missing_ok=True)  # optimizer state is large; the best model is kept
-    return FitResult(
-        best_dir, summary["val"]["auprc"], summary["val"]["threshold"], summary["epoch"], summary
+            (self.best_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
+
+    def finish(self, out_dir: Path, state: dict[str, Any]) -> FitResult:
+        """The best epoch's summary with the whole history; `DONE`; the checkpoint removed."""
+        summary = json.loads((self.best_dir / SUMMARY_FILE).read_text())
+        summary["history"] = state["history"]
+        (self.best_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
+        (out_dir / "DONE").write_text("ok\n")
+        self.checkpoint.discard()
+        return FitResult(
+            self.best_dir,
+            summary["val"]["auprc"],
+            summary["val"]["threshold"],
+            summary["epoch"],
+            summary,
+        )
+
+
+def fit(
+    train_rows: list[Record],
+    val_rows: list[Record],
+    out_dir: Path,
+    cfg: FitConfig,
+    *,
+    use_teacher_scores: bool,
+) -> FitResult:
+    out_dir = Path(out_dir)
+    finished = finished_run(out_dir)
+    if finished is not None:
+        return finished
+    train_rows, val_rows = select_rows(train_rows, val_rows, cfg, use_teacher_scores)
+    # The order below is the torch RNG's: the seed, then the fresh head's initialisation.
+    torch.manual_seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    precision = check_precision(device, cfg.precision)
+    clf = load_model(cfg, device)
+    data = training_rows(clf, train_rows, cfg, use_teacher_scores)
+    samples = cfg.samples_per_epoch or len(train_rows)
+    total_steps = math.ceil(samples / cfg.batch_size) * cfg.epochs
+    model = clf.model.train()
+    opt = build_optimisation(model, cfg, total_steps, device, precision)
+    checkpoint = Checkpoint(out_dir / "checkpoint")
+    state = checkpoint.resume(model, opt, device)
+    print(
+        f"[fit] {cfg.base_model} on {device} ({precision}): {len(train_rows)} rows, "
+        f"{samples} samples/epoch, "
+        f"{cfg.epochs} epochs, {total_steps} steps of {cfg.batch_size}, max_length "
+        f"{cfg.max_length}, mean length {np.mean(data.lengths):.1f} tokens"
     )
+    run = TrainingRun(
+        cfg, clf, data, val_rows, opt, checkpoint, out_dir / "best", device, precision, samples
+    )
+    while state["epoch"] < cfg.epochs:
+        run.epoch(state)
+        run.validate_and_keep_best(state)
+        state["epoch"], state["step"] = state["epoch"] + 1, 0
+        checkpoint.save(model, opt, state)
+    return run.finish(out_dir, state)
