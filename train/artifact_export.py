@@ -30,7 +30,7 @@ from contract import (
     PairLayout,
     write_manifest,
 )
-from train.modeling import model_input_names
+from train.modeling import exposed_category_logits, is_conditional, model_input_names
 
 ONNX_OPSET = 17
 
@@ -50,6 +50,7 @@ def export_onnx(model_dir: Path, onnx_path: Path) -> list[str]:
     model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
     input_names = model_input_names(model)
     with_categories = int(model.config.num_labels) > 2
+    conditional = is_conditional(model)
     output_names = ["logits", CATEGORY_OUTPUT] if with_categories else ["logits"]
     dummy = {name: torch.ones((2, 8), dtype=torch.long) for name in input_names}
     axes = {name: {0: "batch", 1: "sequence"} for name in input_names}
@@ -65,7 +66,7 @@ def export_onnx(model_dir: Path, onnx_path: Path) -> list[str]:
             logits = self.inner(**dict(zip(input_names, args, strict=True))).logits
             if not with_categories:
                 return logits
-            return logits[:, :2], logits[:, 2:]
+            return logits[:, :2], exposed_category_logits(logits, conditional)
 
     with torch.no_grad():
         torch.onnx.export(

@@ -67,6 +67,9 @@ class FitConfig:
     # targets of train.data.hazards with this weight on its loss.
     categories: bool = False
     category_weight: float = 1.0
+    # The head scores P(hazard | harmful), learnt on harmful rows only; the model exposes
+    # P(harmful) x P(hazard | harmful) (train.modeling.exposed_category_logits).
+    category_conditional: bool = False
     # contract.PairLayout fields (max_length, prompt_tokens, response_tokens) for pairs: the
     # prompt's tail and the response's head in a wider window; None: longest-first truncation
     pair_layout: dict[str, int] | None = None
@@ -202,6 +205,7 @@ def load_model(cfg: FitConfig, device: torch.device) -> Classifier:
     torch.nn.Module.to(clf.model, device)
     if cfg.freeze_layers:
         freeze_lower_layers(clf.model, cfg.freeze_layers)
+    clf.model.config.category_conditional = cfg.categories and cfg.category_conditional
     return clf
 
 
@@ -219,7 +223,11 @@ def training_rows(
         lengths=[len(e) for e in encoded],
         labels=torch.tensor([NO_LABEL if r.label is None else r.label for r in rows]),
         teacher=torch.tensor(teacher, dtype=torch.float32),
-        hazards=torch.from_numpy(hazard_matrix(rows)) if cfg.categories else None,
+        hazards=(
+            torch.from_numpy(hazard_matrix(rows, cfg.category_conditional))
+            if cfg.categories
+            else None
+        ),
         weights=sampling_weights(
             [r.label for r in rows],
             [r.source for r in rows],

@@ -47,7 +47,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[s
                     "fit": {"base_model": str(teacher), "batch_size": 8, "max_val_rows": 20}},
         "student": {"augment": [str(root / "augment*.jsonl.gz")],
                     "fit": {"base_model": str(student), "batch_size": 8, "epochs": 1,
-                            "categories": True}},
+                            "categories": True, "category_conditional": True}},
         "export": {"out_dir": str(root / "artifact"), "name": "tiny-e2e", "version": "0.0.1"},
         "evaluate": {"sets": ["oai", "harmbench", "xstest"], "max_rows": 24},
     }  # fmt: skip
