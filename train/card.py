@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +151,28 @@ def categories_section(m: Manifest, student: EvalReport) -> str:
     return "\n".join(lines)
 
 
-def write_model_card(
+@dataclass(frozen=True)
+class CardInputs:
+    """What the card is written from: the artifact's manifest and files, the eval reports and
+    the run's own records (data stats, parities, stage timings)."""
+
+    cfg: PipelineConfig
+    artifact_dir: Path
+    manifest: Manifest
+    model_mb: float
+    parity: dict[str, Any]  # the accepted quantisation's parity.json entry
+    teacher_parity: str  # a sentence, or "" without a teacher export
+    stats: dict[str, Any]  # the data stage's stats.json ({} if missing)
+    student: EvalReport
+    teacher: EvalReport
+    timings: dict[str, float]
+
+
+def read_card_inputs(
     cfg: PipelineConfig, artifact_dir: Path, student: EvalReport, teacher: EvalReport,
     timings: dict[str, float],
-) -> Path:  # fmt: skip
+) -> CardInputs:  # fmt: skip
     artifact = load_artifact(artifact_dir)
-    m = artifact.manifest
     paths = WorkPaths(Path(cfg.work_dir))
     parity = json.loads((artifact_dir / "parity.json").read_text())["accepted"]
     stats = json.loads(paths.data_stats.read_text()) if paths.data_stats.is_file() else {}
@@ -166,29 +183,29 @@ def write_model_card(
         if teacher_parity_file.is_file()
         else ""
     )
-    lat_s = student.extra.get("latency", {})
-    lat_t = teacher.extra.get("latency", {})
-    size_mb = artifact.model_path.stat().st_size / 1e6
-    sfit, tfit = cfg.student.fit, cfg.teacher.fit
-    data_rows = "\n".join(
-        f"| {s.name} | `{s.relpath}` | {s.hub_id} | {s.license} |" for s in SEEDS.values()
-    )
-    eval_rows = "\n".join(f"| {e.name} | {e.hub_id} | {e.license} |" for e in EVALS.values())
-    anchors = "\n".join(f"- {k}: {v}" for k, v in ANCHORS.items())
-    by_source = stats.get("by_source", {})
-    mix_rows = "\n".join(
-        f"| {src} | {c.get('rows', 0)} | {c.get('harmful', 0)} | {c.get('safe', 0)} | "
-        f"{c.get('with_response', 0)} |"
-        for src, c in by_source.items()
-    )
-    text = f"""# {m.name} {m.version}
+    return CardInputs(
+        cfg, artifact_dir, artifact.manifest, artifact.model_path.stat().st_size / 1e6, parity,
+        teacher_parity, stats, student, teacher, timings,
+    )  # fmt: skip
+
+
+def header(c: CardInputs) -> str:
+    m = c.manifest
+    return f"""# {m.name} {m.version}
 
 A prompt/response harmfulness classifier for the moderation service: **P(harmful)** for a user
-prompt, or for a (prompt, response) pair. int8 ONNX, {size_mb:.1f} MB, served by `make serve`.
+prompt, or for a (prompt, response) pair. int8 ONNX, {c.model_mb:.1f} MB, served by `make serve`.
 
 **License: non-commercial.** {m.license}
 
-## Model
+"""
+
+
+def model_section(c: CardInputs) -> str:
+    """Base, teacher, the distillation recipe, the threshold, quantisation and its parity."""
+    m, parity = c.manifest, c.parity
+    sfit, tfit = c.cfg.student.fit, c.cfg.teacher.fit
+    return f"""## Model
 - Base: {m.base_model}, with a new 2-class head{
         f" and a {len(m.categories)}-hazard category head (below)" if m.categories else ""
     }.
@@ -206,16 +223,23 @@ prompt, or for a (prompt, response) pair. int8 ONNX, {size_mb:.1f} MB, served by
   {tfit.samples_per_epoch or "all"} samples of the human-labelled training rows, embeddings
   and the first {tfit.freeze_layers} layers frozen, lr {tfit.lr}, max length
   {tfit.max_length}, cross-entropy. It scored every training, dev and augmentation row
-  {"through its int8 ONNX export" if cfg.teacher.score_with_onnx else "in fp32 PyTorch"}.
+  {"through its int8 ONNX export" if c.cfg.teacher.score_with_onnx else "in fp32 PyTorch"}.
 - Threshold **{m.threshold:.4f}**: {m.metrics.get("threshold_rule", "see the manifest")}
   (never an eval set). Checkpoint: best validation AUPRC (epoch {m.metrics.get("epoch")}).
 - Quantisation: {m.quantization}. Parity on {parity["rows"]} validation rows (fp32 PyTorch vs
   this ONNX): AUPRC {parity["auprc_torch_fp32"]:.4f} vs {parity["auprc_onnx"]:.4f}, max score
   difference {parity["max_abs_score_diff"]:.4f}, mean {parity["mean_abs_score_diff"]:.5f},
   {parity["decision_flips_at_threshold"]} decisions flipped (see `parity.json`).
-  {teacher_parity}
+  {c.teacher_parity}
 
-## Evaluation (teacher vs student)
+"""
+
+
+def evaluation_section(c: CardInputs) -> str:
+    """Teacher vs student on the eval sets, the anchors, the floors, XSTest by prompt type."""
+    m, student, teacher = c.manifest, c.student, c.teacher
+    anchors = "\n".join(f"- {k}: {v}" for k, v in ANCHORS.items())
+    return f"""## Evaluation (teacher vs student)
 Positive class = harmful. F1, precision and recall at each model's own threshold, never set on
 an eval set (student {m.threshold:.3f}, teacher {teacher.threshold:.3f}: see above);
 AUPRC = average precision. The
@@ -234,10 +258,21 @@ XSTest by prompt type (reported after the decision; share flagged at the thresho
 
 {xstest_by_type(student)}
 
-## Categories
-{categories_section(m, student)}
+"""
 
-## Cost (this machine, {lat_s.get("cpu_count", "?")} CPUs shared with other jobs)
+
+def category_head_section(c: CardInputs) -> str:
+    return f"""## Categories
+{categories_section(c.manifest, c.student)}
+
+"""
+
+
+def cost_section(c: CardInputs) -> str:
+    """Batch-one latency of student and teacher on this machine, and the stages' wall clock."""
+    lat_s = c.student.extra.get("latency", {})
+    lat_t = c.teacher.extra.get("latency", {})
+    return f"""## Cost (this machine, {lat_s.get("cpu_count", "?")} CPUs shared with other jobs)
 | model | runtime | p50 ms / prompt | p95 ms | prompts/s (batch 1) |
 |---|---|---|---|---|
 {_latency_row("student", lat_s)}
@@ -246,10 +281,26 @@ XSTest by prompt type (reported after the decision; share flagged at the thresho
 Latency: batch of one over the first 200 ToxicChat test prompts (50 for a PyTorch folder),
 after warm-up, measured by `python -m train evaluate <folder>` (`latency` in its eval.json).
 Wall clock per stage of the last `python -m train all` invocation (s; stages already done are
-reused): {timings}.
+reused): {c.timings}.
 
-## Training data
-{augmentation_section(cfg)}
+"""
+
+
+def training_data_section(c: CardInputs) -> str:
+    """The augmentation, decontamination, the mix by source, and every dataset's licence."""
+    stats = c.stats
+    data_rows = "\n".join(
+        f"| {s.name} | `{s.relpath}` | {s.hub_id} | {s.license} |" for s in SEEDS.values()
+    )
+    eval_rows = "\n".join(f"| {e.name} | {e.hub_id} | {e.license} |" for e in EVALS.values())
+    by_source = stats.get("by_source", {})
+    mix_rows = "\n".join(
+        f"| {src} | {n.get('rows', 0)} | {n.get('harmful', 0)} | {n.get('safe', 0)} | "
+        f"{n.get('with_response', 0)} |"
+        for src, n in by_source.items()
+    )
+    return f"""## Training data
+{augmentation_section(c.cfg)}
 
 The eval sets are never used for training, thresholds, checkpoints or choices: rows whose
 prompt equals an eval prompt after normalisation are removed, then near-duplicates (a shared
@@ -257,7 +308,7 @@ word 8-gram with any eval prompt or response, or Jaccard >= 0.7 for short texts;
 "source -> eval set"): {stats.get("dropped", {})}. A leakage check fails the run otherwise.
 Train {stats.get("train", "?")} / validation {stats.get("val", "?")} rows; dev sets (held out
 of training, used for thresholds and choices): {
-        {k: sum(c.get("rows", 0) for c in v.values()) for k, v in stats.get("dev", {}).items()}
+        {k: sum(n.get("rows", 0) for n in v.values()) for k, v in stats.get("dev", {}).items()}
     }.
 
 | source | rows | harmful | safe | with response |
@@ -282,23 +333,55 @@ Eval sets:
 |---|---|---|
 {eval_rows}
 
-## Reproduce
+"""
+
+
+def reproduce_section(c: CardInputs) -> str:
+    return f"""## Reproduce
 ```
 make artifact                         # = python -m train all --config train/configs/reference.yaml
 python -m train experiment --arms no-aug,harmaug,recipe-0.2 --seeds 3   # the arms behind the choice
 python -m train experiment --report-only --arms no-aug,harmaug,recipe-0.2 --seeds 3 \\
     --work-dir train/reports/experiment-runs   # the report again from the committed scores
-python -m train evaluate {artifact_dir}   # metrics + latency of this artifact
+python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```
 
-## Run notes
-{cfg.card_notes.strip() or "None."}
+"""
+
+
+def notes_and_limitations(c: CardInputs) -> str:
+    m = c.manifest
+    return f"""## Run notes
+{c.cfg.card_notes.strip() or "None."}
 
 ## Limitations
 English-centric data; short context ({m.max_length} tokens: long responses are truncated); the
 teacher is an MPNet classifier fine-tuned here on the seeds, not a released guard, so the student
 inherits its errors; see the floors above for where the model falls short.
 """
+
+
+SECTIONS = (
+    header,
+    model_section,
+    evaluation_section,
+    category_head_section,
+    cost_section,
+    training_data_section,
+    reproduce_section,
+    notes_and_limitations,
+)
+
+
+def render_card(c: CardInputs) -> str:
+    return "".join(section(c) for section in SECTIONS)
+
+
+def write_model_card(
+    cfg: PipelineConfig, artifact_dir: Path, student: EvalReport, teacher: EvalReport,
+    timings: dict[str, float],
+) -> Path:  # fmt: skip
+    text = render_card(read_card_inputs(cfg, artifact_dir, student, teacher, timings))
     out = artifact_dir / "MODEL_CARD.md"
     out.write_text(text, encoding="utf-8")
     return out

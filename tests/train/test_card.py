@@ -1,0 +1,109 @@
+"""MODEL_CARD.md from a run's records: each section renders what it is given, in order."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from train.card import floors, write_model_card
+from train.config import PipelineConfig
+from train.evaluation.report import EvalReport
+
+PARITY = {"rows": 40, "auprc_torch_fp32": 0.9123, "auprc_onnx": 0.9101, "auprc_drop": 0.0022,
+          "f1_torch_fp32": 0.8, "f1_onnx": 0.79, "max_abs_score_diff": 0.0456,
+          "mean_abs_score_diff": 0.00789, "decision_flips_at_threshold": 3}  # fmt: skip
+HEADINGS = ["Model", "Evaluation (teacher vs student)", "Categories",
+            "Cost (this machine, 2 CPUs shared with other jobs)", "Training data", "Reproduce",
+            "Run notes", "Limitations"]  # fmt: skip
+
+
+def _result(auprc: float, f1: float, **extra: float) -> dict[str, float]:
+    return {"n": 10.0, "f1": f1, "f1_at_0.5": f1 - 0.01, "auprc": auprc, "precision": 0.5,
+            "recall": 0.85, "fpr": 0.05, **extra}  # fmt: skip
+
+
+def _report(name: str, threshold: float, auprc: float, oai_categories: bool = False) -> EvalReport:
+    results = {
+        "oai": _result(auprc, 0.61),
+        "toxicchat": _result(auprc, 0.62),
+        "harmbench": _result(0.75, 0.55),
+        "xstest": _result(0.8, 0.7, safe_prompt_fpr=0.22, **{"safe_prompt_fpr_at_0.5": 0.3}),
+    }
+    extra: dict[str, object] = {
+        "latency": {
+            "runtime": "onnxruntime",
+            "p50_ms": 2.5,
+            "p95_ms": 4.0,
+            "pairs_per_s_batch1": 400.0,
+            "cpu_count": 2,
+        },
+        "xstest_flagged_by_type": {"homonyms": {"label": "safe", "n": 25, "flagged": 0.12}},
+    }
+    if oai_categories:
+        extra["oai_categories"] = {"violence": {"n": 24.0, "positives": 5.0, "auprc": 0.456,
+                                                "f1": 0.321}}  # fmt: skip
+    return EvalReport(name, threshold, results, {}, extra)
+
+
+def _card(artifact: Path, tmp_path: Path, **cfg_fields: object) -> str:
+    folder = tmp_path / "artifact"
+    shutil.copytree(artifact, folder)
+    (folder / "parity.json").write_text(json.dumps({"accepted": PARITY}))
+    cfg = PipelineConfig(work_dir=str(tmp_path / "work"), **cfg_fields)  # type: ignore[arg-type]
+    student = _report("student", 0.5, 0.70, oai_categories=True)
+    out = write_model_card(cfg, folder, student, _report("teacher", 0.6, 0.755), {"data": 1.5})
+    return out.read_text(encoding="utf-8")
+
+
+def test_sections_come_in_order_with_the_run_s_numbers(tiny_artifact: Path, tmp_path: Path) -> None:
+    card = _card(tiny_artifact, tmp_path, card_notes="Tried a wider head.")
+    assert card.startswith("# tiny-random 0.0.0\n")
+    # the experiment report the card embeds has headings of its own
+    assert [h for h in re.findall(r"^## (.+)$", card, flags=re.M) if h in HEADINGS] == HEADINGS
+    assert "Threshold **0.5000**" in card
+    assert "AUPRC 0.9123 vs 0.9101, max score\n  difference 0.0456, mean 0.00789" in card
+    assert "3 decisions flipped" in card
+    assert "| oai | 10 | 0.610 | 0.610 | 0.600 | 0.755 | 0.700 | 0.500 | 0.850 |" in card
+    assert "| student | onnxruntime | 2.500 | 4.000 | 400.000 |" in card
+    assert "| homonyms | safe | 25 | 12% |" in card
+    assert "reused): {'data': 1.5}." in card
+    assert "## Run notes\nTried a wider head.\n" in card
+    assert f"python -m train evaluate {tmp_path / 'artifact'}" in card
+    assert "This artifact has no category head" in card
+    assert "Teacher int8 ONNX vs PyTorch" not in card  # no teacher export in this work dir
+
+
+def test_a_run_without_its_records_still_gets_a_card(tiny_artifact: Path, tmp_path: Path) -> None:
+    card = _card(tiny_artifact, tmp_path)
+    assert "Train ? / validation ? rows" in card  # no data/stats.json
+    assert "## Run notes\nNone.\n" in card
+
+
+def test_the_teacher_export_s_parity_is_named_when_there_is_one(
+    tiny_artifact: Path, tmp_path: Path
+) -> None:
+    teacher_onnx = tmp_path / "work" / "teacher" / "onnx"
+    teacher_onnx.mkdir(parents=True)
+    (teacher_onnx / "parity.json").write_text(json.dumps({"accepted": PARITY}))
+    assert "Teacher int8 ONNX vs PyTorch: parity on 40 validation rows" in _card(
+        tiny_artifact, tmp_path
+    )
+
+
+def test_the_category_head_section_names_hazards_and_openai_results(
+    tiny_category_artifact: Path, tmp_path: Path
+) -> None:
+    card = _card(tiny_category_artifact, tmp_path)
+    assert "a 14-hazard category head (below)" in card
+    assert "S1 Violent Crimes" in card and "S1 0.500" in card
+    assert "| violence | 24 | 5 | 0.456 | 0.321 |" in card
+
+
+def test_floors_tick_what_the_student_meets() -> None:
+    ticks = floors(_report("student", 0.5, 0.70), _report("teacher", 0.6, 0.755)).splitlines()
+    assert "- [x] HarmBench AUPRC >= 0.70" in ticks
+    assert "- [ ] OAI AUPRC >= 0.72" in ticks
+    assert "- [ ] XSTest safe prompts flagged <= 10%" in ticks
+    assert ticks[-1] == "- [x] mean AUPRC within 0.05 of the teacher's (gap +0.037)"
