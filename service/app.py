@@ -112,8 +112,10 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
             # A window of a long text; short prompts are a few dozen tokens.
             heavy_tokens=manifest.max_length // 2,
             # A few round trips of a client sending short prompts one after another: while
-            # such traffic lasts, a worker stays free for it (service/fair_share.py).
+            # such traffic lasts, a worker stays free for it and long texts' windows get half
+            # of the others (service/fair_share.py; `make reliability`'s fairness case).
             light_hold_s=0.1,
+            heavy_share=0.5,
         ),
         key=sequence_key,
         observer=metrics,

@@ -17,8 +17,9 @@ anchor is the item with the smallest fair-queueing finish tag, so each waiting r
 about the same tokens of engine time, a short request goes before the next window of a long
 text that arrived earlier, and nothing starves. With `heavy_tokens` set, a batch whose longest
 item has that many tokens (windows of long texts) is heavy, and while light work keeps arriving
-(within `light_hold_s`), heavy batches hold all workers but one: the last free worker waits for
-light work rather than starting a heavy batch that a short request would then wait behind.
+(within `light_hold_s`), heavy batches hold all workers but one (the last free worker waits for
+light work rather than starting a heavy batch that a short request would then wait behind),
+and at most `heavy_share` of the others' time.
 
 The batcher also keeps what admission control needs before any work is queued: the tokens each
 request has waiting and a running estimate of the seconds a padded token costs
@@ -99,8 +100,10 @@ class BatcherConfig:
     # A batch whose longest item has at least this many tokens is heavy (0: none is).
     heavy_tokens: int = 0
     # While an item shorter than `heavy_tokens` came within this many seconds, heavy batches
-    # may not take the last free worker (0: they may; see `service.fair_share.WorkerReserve`).
+    # may not take the last free worker (0: they may; see `service.fair_share.WorkerReserve`)
+    # and take at most this share of each other worker's time.
     light_hold_s: float = 0.0
+    heavy_share: float = 1.0
 
 
 class BatchObserver(Protocol):
@@ -204,7 +207,7 @@ class DynamicBatcher(Generic[S, R]):
         self._heavy_running = 0  # workers running a heavy batch (lock held to change)
         # Fair shares (lock held to use): the virtual clock, the reserved worker.
         self._clock = FairClock()
-        self._reserve = WorkerReserve(len(self._forwards), config.light_hold_s)
+        self._reserve = WorkerReserve(len(self._forwards), config.light_hold_s, config.heavy_share)
         self._heavy_limit = config.heavy_tokens or sys.maxsize
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -368,6 +371,7 @@ class DynamicBatcher(Generic[S, R]):
     def _work(self, forward: Callable[[list[S]], Scores]) -> None:
         loop = self._loop
         assert loop is not None
+        rested_at = float("-inf")  # this worker's next heavy batch: not before (worker reserve)
         while True:
             with self._cond:
                 while not self._pending and not self._closed:
@@ -375,7 +379,7 @@ class DynamicBatcher(Generic[S, R]):
                 if self._closed:
                     return
                 self._wait_to_fill()
-                batch, blocked_for = self._take_batch(time.monotonic())
+                batch, blocked_for = self._take_batch(time.monotonic(), rested_at)
                 if not batch and blocked_for > 0:
                     # Only heavy work waits, and this worker is kept for light work: until some
                     # arrives (submit notifies) or none has for `light_hold_s`.
@@ -392,12 +396,15 @@ class DynamicBatcher(Generic[S, R]):
                 self._observer.queue_depth(depth)
             if not batch:
                 continue
+            started = time.monotonic()
             try:
                 self._run(loop, forward, batch)
             finally:
                 if heavy:
+                    now = time.monotonic()
                     with self._cond:
                         self._heavy_running -= 1
+                        rested_at = self._reserve.rested_at(now, now - started)
 
     def _is_heavy(self, batch: list[_Item[S]]) -> bool:
         return bool(batch) and max(item.length for item in batch) >= self._heavy_limit
@@ -414,11 +421,14 @@ class DynamicBatcher(Generic[S, R]):
                 return
             self._cond.wait(remaining)
 
-    def _take_batch(self, now: float) -> tuple[list[_Item[S]], float]:
+    def _take_batch(
+        self, now: float, rested_at: float = float("-inf")
+    ) -> tuple[list[_Item[S]], float]:
         """Drop dead items, then remove and return the next batch (lock held), or no batch and
-        how long the worker reserve keeps this worker off the heavy items that wait."""
+        how long the worker reserve keeps this worker (resting until `rested_at`) off the heavy
+        items that wait."""
         heavy = self._heavy_limit
-        blocked_for = self._reserve.heavy_blocked_for(now, self._heavy_running)
+        blocked_for = self._reserve.heavy_blocked_for(now, self._heavy_running, rested_at)
         alive: list[_Item[S]] = []
         candidates: list[int] = []  # indices in `alive` this worker may take
         anchor = -1  # in `candidates`

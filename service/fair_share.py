@@ -18,11 +18,14 @@ short batches. Ordering by start tags instead (round-robin) would put a short re
 every long one whose turn came before it arrived.
 
 `WorkerReserve`: a batch runs to its end once started, so what a short request waits for, on
-top of its turn, is a free worker. While light work keeps arriving (an item shorter than
-`heavy_tokens` in the last `hold_s`), heavy batches may hold all workers but one; the last free
-worker waits for light work instead. Long texts keep every worker when no light work comes, so
-a machine busy with long texts alone loses nothing, and on a CPU the reserved worker's core is
-also the one the event loop, the tokeniser and short requests' forward passes run on.
+top of its turn, is a free worker; and on a CPU, the cores the model's workers take are the
+cores the event loop, the tokeniser and the clients' own processes need for short requests,
+whose cost is mostly outside the model. So while light work keeps arriving (an item shorter
+than `heavy_tokens` in the last `hold_s`), heavy batches (windows of long texts) get less: never
+the last free worker, which waits for light work instead, and on the others at most
+`heavy_share` of a worker's time (after a heavy batch, a worker starts no heavy batch for a
+pause in proportion). When no light work comes, long texts take every worker at once, so a
+machine busy with long texts alone loses nothing.
 """
 
 from __future__ import annotations
@@ -51,23 +54,39 @@ class FairClock:
 
 
 class WorkerReserve:
-    """Keeps one worker off heavy batches while light work keeps arriving."""
+    """Holds heavy batches back from the workers while light work keeps arriving."""
 
-    __slots__ = ("_hold_s", "_last_light", "_workers")
+    __slots__ = ("_hold_s", "_last_light", "_rest_per_second", "_workers")
 
-    def __init__(self, workers: int, hold_s: float) -> None:
+    def __init__(self, workers: int, hold_s: float, heavy_share: float = 1.0) -> None:
+        if not 0 < heavy_share <= 1:
+            raise ValueError("heavy_share must be in (0, 1]")
         self._workers = workers
         self._hold_s = hold_s
         self._last_light = float("-inf")
+        # A worker's pause after each second of heavy batch, while light work arrives.
+        self._rest_per_second = 1.0 / heavy_share - 1.0
 
     def light_arrived(self, now: float) -> None:
         self._last_light = now
 
-    def heavy_blocked_for(self, now: float, heavy_running: int) -> float:
-        """Seconds during which a free worker may not start a heavy batch (0: it may now).
+    def _light_until(self) -> float:
+        return self._last_light + self._hold_s if self._hold_s > 0 else float("-inf")
 
-        Light work arriving in the meantime extends it; it is computed again each time.
-        """
-        if self._workers < 2 or self._hold_s <= 0 or heavy_running < self._workers - 1:
+    def rested_at(self, now: float, heavy_seconds: float) -> float:
+        """When a worker that just ran a heavy batch for `heavy_seconds` may start another."""
+        if now >= self._light_until():
+            return now
+        return now + heavy_seconds * self._rest_per_second
+
+    def heavy_blocked_for(
+        self, now: float, heavy_running: int, rested_at: float = float("-inf")
+    ) -> float:
+        """Seconds during which a free worker (resting until `rested_at`) may not start a heavy
+        batch; 0: it may now. Light work arriving in the meantime can extend it: ask again."""
+        light_left = self._light_until() - now
+        if light_left <= 0:
             return 0.0
-        return max(0.0, self._last_light + self._hold_s - now)
+        if self._workers > 1 and heavy_running >= self._workers - 1:
+            return light_left  # the last free worker
+        return max(0.0, min(light_left, rested_at - now))

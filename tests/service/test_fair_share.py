@@ -175,6 +175,14 @@ def test_the_reserve_and_the_clock_on_their_own() -> None:
     assert reserve.heavy_blocked_for(10.25, heavy_running=1) == 0.75
     assert reserve.heavy_blocked_for(11.5, heavy_running=1) == 0.0  # light work stopped
     assert WorkerReserve(workers=1, hold_s=1.0).heavy_blocked_for(0.0, heavy_running=0) == 0.0
+    # Half a worker's time for heavy batches while light work arrives: a pause as long as each.
+    halves = WorkerReserve(workers=2, hold_s=1.0, heavy_share=0.5)
+    halves.light_arrived(10.0)
+    rested_at = halves.rested_at(10.5, heavy_seconds=0.25)
+    assert rested_at == 10.75
+    assert halves.heavy_blocked_for(10.5, heavy_running=0, rested_at=rested_at) == 0.25
+    assert halves.heavy_blocked_for(10.75, heavy_running=0, rested_at=rested_at) == 0.0
+    assert halves.rested_at(12.0, heavy_seconds=0.25) == 12.0  # no light work: no pause
     clock = FairClock()
     tag = clock.arrival()
     clock.served(FairClock.finish(tag, 30))
