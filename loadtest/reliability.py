@@ -669,9 +669,18 @@ def redis_faults(artifact: Path, workdir: Path, *, seconds: float) -> Results:
 CASES = ("abuse", "fairness", "overload", "deadline", "redis", "sigterm")
 
 
-def run(artifact: Path, *, short: bool, workdir: Path, cases: Sequence[str] = CASES) -> Results:
+def run(
+    artifact: Path,
+    *,
+    short: bool,
+    workdir: Path,
+    cases: Sequence[str] = CASES,
+    seconds: float | None = None,
+) -> Results:
+    """`seconds`: each load phase's length (default 1.5 with `short`, else 10)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    seconds = 1.5 if short else 10.0
+    if seconds is None:
+        seconds = 1.5 if short else 10.0
     flood = 128 if short else 256
     results: Results = {"short": short}
     base = {"MODERATION_CACHE_SIZE": "0"}
@@ -738,8 +747,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases", nargs="+", choices=CASES, default=list(CASES), help="run only these cases"
     )
+    parser.add_argument(
+        "--seconds", type=float, help="length of each load phase (default: 1.5 with --short, 10)"
+    )
     args = parser.parse_args(argv)
-    results = run(args.artifact, short=args.short, workdir=args.workdir, cases=args.cases)
+    results = run(
+        args.artifact,
+        short=args.short,
+        workdir=args.workdir,
+        cases=args.cases,
+        seconds=args.seconds,
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     return 0
