@@ -109,8 +109,9 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
             max_wait_s=settings.max_wait_ms / 1000.0,
             max_queue=settings.max_queue,
             strategy=settings.batching,
-            # A window of a long text; short prompts are a few dozen tokens.
-            heavy_tokens=manifest.max_length // 2,
+            # Heavy: a request of 4 full windows or more (a long text, a large batch); one
+            # prompt, however long, is light, so uniform traffic is never held back.
+            heavy_tokens=4 * manifest.max_length,
             # A few round trips of a client sending short prompts one after another: while
             # such traffic lasts, a worker stays free for it and long texts' windows get half
             # of the others (service/fair_share.py; `make reliability`'s fairness case).

@@ -15,11 +15,12 @@ benchmark compares against).
 Who goes next is decided across requests, not sequences, by tokens (`service.fair_share`): the
 anchor is the item with the smallest fair-queueing finish tag, so each waiting request gets
 about the same tokens of engine time, a short request goes before the next window of a long
-text that arrived earlier, and nothing starves. With `heavy_tokens` set, a batch whose longest
-item has that many tokens (windows of long texts) is heavy, and while light work keeps arriving
-(within `light_hold_s`), heavy batches hold all workers but one (the last free worker waits for
-light work rather than starting a heavy batch that a short request would then wait behind),
-and at most `heavy_share` of the others' time.
+text that arrived earlier, and nothing starves. With `heavy_tokens` set, a request of that many
+tokens (the windows of a long text, a large batch) is heavy, and so is a batch with any of its
+items; while light requests keep arriving (within `light_hold_s`), heavy batches hold all
+workers but one (the last free worker waits for light work rather than starting a heavy batch
+that a short request would then wait behind), and at most `heavy_share` of the others' time.
+One long-ish prompt is not heavy: uniform traffic is never held back.
 
 The batcher also keeps what admission control needs before any work is queued: the tokens each
 request has waiting and a running estimate of the seconds a padded token costs
@@ -97,9 +98,10 @@ class BatcherConfig:
     max_wait_s: float = 0.0
     max_queue: int = 2048
     strategy: Strategy = "length_aware"
-    # A batch whose longest item has at least this many tokens is heavy (0: none is).
+    # A request of at least this many tokens is heavy, and so is a batch with any of its items
+    # (0: none is).
     heavy_tokens: int = 0
-    # While an item shorter than `heavy_tokens` came within this many seconds, heavy batches
+    # While a request of fewer than `heavy_tokens` came within this many seconds, heavy batches
     # may not take the last free worker (0: they may; see `service.fair_share.WorkerReserve`)
     # and take at most this share of each other worker's time.
     light_hold_s: float = 0.0
@@ -127,7 +129,9 @@ class BatchObserver(Protocol):
 class _Request:
     """One `submit` call: where its items' scores go."""
 
-    __slots__ = ("deadline", "done", "future", "pending", "remaining", "results", "tag", "timer")
+    __slots__ = (
+        "deadline", "done", "future", "heavy", "pending", "remaining", "results", "tag", "timer"
+    )  # fmt: skip
 
     def __init__(
         self, future: asyncio.Future[list[Any]], size: int, deadline: float, tag: int
@@ -141,6 +145,7 @@ class _Request:
         # Fair queueing's tag: the virtual time at which its tokens scored so far end.
         self.tag = tag
         self.pending = 0  # tokens of the items it queued that wait for a batch
+        self.heavy = False  # held back from the workers while light requests arrive
 
     def finish(self, error: BaseException | None = None) -> None:
         if self.done:
@@ -292,11 +297,12 @@ class DynamicBatcher(Generic[S, R]):
         if deadline is None:
             deadline = now + self._default_timeout_s
         keys = [self._key(s) for s in sequences] if self._key is not None else None
-        light = min(len(s) for s in sequences) < self._heavy_limit
+        heavy = sum(len(s) for s in sequences) >= self._heavy_limit
         added = 0
         with self._cond:
             req = _Request(loop.create_future(), len(sequences), deadline, self._clock.arrival())
-            if light:
+            req.heavy = heavy
+            if not heavy:
                 self._reserve.light_arrived(now)
             inflight = self._inflight
             # Only this request's keys are hashed: `set - dict.keys()` would hash every key
@@ -406,8 +412,9 @@ class DynamicBatcher(Generic[S, R]):
                         self._heavy_running -= 1
                         rested_at = self._reserve.rested_at(now, now - started)
 
-    def _is_heavy(self, batch: list[_Item[S]]) -> bool:
-        return bool(batch) and max(item.length for item in batch) >= self._heavy_limit
+    @staticmethod
+    def _is_heavy(batch: list[_Item[S]]) -> bool:
+        return any(item.owner is not None and item.owner.heavy for item in batch)
 
     def _wait_to_fill(self) -> None:
         """With `max_wait_s` > 0, let the oldest item wait up to that long for company."""
@@ -427,7 +434,6 @@ class DynamicBatcher(Generic[S, R]):
         """Drop dead items, then remove and return the next batch (lock held), or no batch and
         how long the worker reserve keeps this worker (resting until `rested_at`) off the heavy
         items that wait."""
-        heavy = self._heavy_limit
         blocked_for = self._reserve.heavy_blocked_for(now, self._heavy_running, rested_at)
         alive: list[_Item[S]] = []
         candidates: list[int] = []  # indices in `alive` this worker may take
@@ -435,8 +441,8 @@ class DynamicBatcher(Generic[S, R]):
         first_finish = sys.maxsize
         for item in self._pending:  # in arrival order: ties go to the oldest
             if item.alive(now):
-                if blocked_for <= 0 or item.length < heavy:
-                    owner = item.owner
+                owner = item.owner
+                if blocked_for <= 0 or owner is None or not owner.heavy:
                     finish = FairClock.finish(
                         owner.tag if owner is not None else self._clock.now, item.length
                     )

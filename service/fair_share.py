@@ -20,8 +20,8 @@ every long one whose turn came before it arrived.
 `WorkerReserve`: a batch runs to its end once started, so what a short request waits for, on
 top of its turn, is a free worker; and on a CPU, the cores the model's workers take are the
 cores the event loop, the tokeniser and the clients' own processes need for short requests,
-whose cost is mostly outside the model. So while light work keeps arriving (an item shorter
-than `heavy_tokens` in the last `hold_s`), heavy batches (windows of long texts) get less: never
+whose cost is mostly outside the model. So while light work keeps arriving (a request that is
+not heavy in the last `hold_s`), heavy batches (windows of long texts) get less: never
 the last free worker, which waits for light work instead, and on the others at most
 `heavy_share` of a worker's time (after a heavy batch, a worker starts no heavy batch for a
 pause in proportion). When no light work comes, long texts take every worker at once, so a

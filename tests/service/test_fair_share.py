@@ -145,8 +145,9 @@ def two_workers(
 
 
 def test_while_light_work_arrives_heavy_batches_leave_a_worker_free() -> None:
+    # The request of 12 windows of 20 tokens is heavy by its 240 tokens, not by any window.
     model = ConcurrentHeavy()
-    config = BatcherConfig(max_batch_size=1, heavy_tokens=20, light_hold_s=60.0)
+    config = BatcherConfig(max_batch_size=1, heavy_tokens=100, light_hold_s=60.0)
     heavy = [seq(100 + n, 20) for n in range(12)]
     results = two_workers(config, [[seq(1, 3)], heavy], [model, model])
     assert results[1] == [s.ids[0] / 1000.0 for s in heavy]
@@ -165,6 +166,22 @@ def test_without_light_work_heavy_batches_take_every_worker() -> None:
     config = BatcherConfig(max_batch_size=1, heavy_tokens=20, light_hold_s=60.0)
     heavy = [seq(100 + n, 20) for n in range(6)]
     assert two_workers(config, [heavy], [forward, forward]) == [[s.ids[0] / 1000 for s in heavy]]
+
+
+def test_long_prompts_one_per_request_are_not_held_back() -> None:
+    # Requests of one 100-token prompt each are light (200 tokens make a request heavy), so
+    # beside light work both workers still take them at once (the barrier needs both inside
+    # a batch): traffic of long-ish prompts alone is never held back.
+    barrier = threading.Barrier(2, timeout=10)
+
+    def forward(batch: list[Seq]) -> list[float]:
+        if batch[0].ids[0] in (101, 102):
+            barrier.wait()
+        return [s.ids[0] / 1000.0 for s in batch]
+
+    config = BatcherConfig(max_batch_size=1, heavy_tokens=200, light_hold_s=60.0, heavy_share=0.5)
+    groups = [[seq(1, 3)], [seq(101, 100)], [seq(102, 100)]]
+    assert two_workers(config, groups, [forward, forward]) == [[0.001], [0.101], [0.102]]
 
 
 def test_the_reserve_and_the_clock_on_their_own() -> None:
