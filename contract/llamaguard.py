@@ -1,7 +1,7 @@
 """The Llama Guard 3 protocol: how a Llama-Guard-style model is asked about a pair, and how
 P(unsafe) is read from the top logprobs of its first answer token.
 
-Shared by `train/teacher` (the teacher that labels data) and `loadtest` (the teacher endpoint
+Shared by `train/scoring` (the teacher that labels data) and `loadtest` (the teacher endpoint
 the service is compared with), so both speak to the model and read its answer the same way.
 """
 
