@@ -45,7 +45,8 @@ def exposed_category_logits(logits: torch.Tensor, conditional: bool) -> torch.Te
         return cats
     log_joint = torch.log_softmax(logits[:, :2].float(), dim=-1)[:, 1:2] + F.logsigmoid(cats)
     log_joint = log_joint.clamp(max=-1e-6)
-    return log_joint - torch.log(-torch.expm1(log_joint))
+    # log1p(-exp(x)), not log(-expm1(x)): expm1 has no ONNX export at opset 17
+    return log_joint - torch.log1p(-torch.exp(log_joint))
 
 
 def is_conditional(model: PreTrainedModel) -> bool:
