@@ -61,7 +61,8 @@ def experiment(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict
                        "arms": {"no-templates": {"exclude_sources": ["policy-templates"]},
                                 "all": {"description": "everything, with the category head",
                                         "labelled": [str(root / "pairs-train.jsonl.gz")],
-                                        "fit": {"categories": True}}}},
+                                        "fit": {"categories": True}},
+                                "probe": {"category_probe_of": "no-templates"}}},
     }  # fmt: skip
     path = root / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -110,20 +111,26 @@ def test_the_report_has_mean_sd_and_a_paired_bootstrap(experiment: dict[str, Any
     assert set(run["thresholds"]) == {f"S{i}" for i in range(1, 15)}
     assert "dev hazards/S1" in data["table"]["all"]
     assert "categories" not in data["runs"]["no-templates"][0]
+    # a probe arm: no-templates' runs with a head, the same binary scores
+    probe, base = data["runs"]["probe"][0], data["runs"]["no-templates"][0]
+    assert "categories" in probe
+    assert probe["metrics"]["eval/oai"]["auprc"] == pytest.approx(
+        base["metrics"]["eval/oai"]["auprc"], abs=1e-4
+    )
     # what ships is chosen from dev alone, and the report says which and why
     assert data["choice"]["arm"] in ("all", "no-templates") and data["choice"]["seed"] in (1, 2)
     assert "**Choice (dev only):**" in report
 
 
 def test_a_second_run_resumes_instead_of_retraining(experiment: dict[str, Any]) -> None:
-    assert experiment["second"].count("done, skipped") == 4
+    assert experiment["second"].count("done, skipped") == 6
     assert "samples/epoch" not in experiment["second"]  # nothing was trained again
 
 
 def test_runs_done_before_a_dev_set_was_added_are_scored_on_it(
     experiment: dict[str, Any],
 ) -> None:
-    assert experiment["third"].count("scoring the new sets ['pairs-more']") == 4
+    assert experiment["third"].count("scoring the new sets ['pairs-more']") == 6
     assert "samples/epoch" not in experiment["third"]
     path = experiment["work"] / "experiment" / "no-templates" / "seed-1" / "scores.json.gz"
     with gzip.open(path, "rt") as fh:

@@ -63,6 +63,9 @@ class ArmConfig:
     augment: list[str] = field(default_factory=list)  # rescored by the run's teacher
     # rows labelled by construction (e.g. data/response_pairs/train.jsonl.gz): hard labels kept
     labelled: list[str] = field(default_factory=list)
+    # no training: this arm's runs are another arm's, with a category head fitted on their
+    # frozen features (train/category_probe.py); binary scores identical to that arm's
+    category_probe_of: str | None = None
     # "dataset": Do-Not-Answer rows the policy leaves unlabelled are harmful again (0.2.0)
     donotanswer_labels: str = "policy"
     # The 0.2.0 recipe: unlabelled rows get cross-entropy on teacher score >= 0.5, and the
@@ -222,6 +225,17 @@ def run_experiment(
         if (out / SCORES_FILE).is_file():
             print(f"[experiment] {k}/{len(todo)} {arm_name} seed {seed}: done, skipped")
             backfill(out, dev, evals, exp.score_batch_size)
+            continue
+        if arm.category_probe_of is not None:
+            base = run_dir(paths, arm.category_probe_of, seed)
+            if not (base / "DONE").is_file():
+                raise RuntimeError(f"{arm_name} needs {base} trained first (list it before)")
+            from train.category_probe import add_category_head
+
+            best = add_category_head(base / "best", arm_rows(train, arm), out / "best", seed=seed)
+            sets = score_run(best, dev, evals, exp.score_batch_size)
+            epoch = json.loads((best / SUMMARY_FILE).read_text())["epoch"]
+            _write_scores(out, {"arm": arm_name, "seed": seed, "epoch": epoch, "sets": sets})
             continue
         rows = arm_rows(train, arm)
         if arm.augment:

@@ -1,0 +1,114 @@
+"""A category head fitted on a trained binary classifier's frozen features (a linear probe).
+
+The encoder and the binary head stay exactly as trained, so every binary score is unchanged;
+the head's rows are fitted by masked binary cross-entropy with L2, full batch, on the features
+the classifier layer reads, against the conditional targets of `train.data.hazards`
+(P(hazard | harmful): the harmful rows whose source names their hazards, and RealToxicityPrompts
+openings by type). The model then exposes P(harmful) x P(hazard | harmful), as a conditional
+head trained end to end does (`train.modeling.exposed_category_logits`).
+
+Why a probe: trained end to end beside the binary loss at the encoder's learning rate, the new
+head's 14 rows moved little from their random start in 1,000 steps and learnt the hazards' base
+rates only (dev hazard AUPRC 0.02-0.20, `categories` and `categories-cond` in the experiment).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+from transformers import AutoModelForSequenceClassification
+
+from contract import CATEGORY_CODES
+from train.data.hazards import hazard_matrix
+from train.data.records import Record
+from train.loss import category_loss
+from train.modeling import Classifier, length_sorted_batches
+from train.training_summary import SUMMARY_FILE, pair_layout
+
+
+def classifier_inputs(
+    clf: Classifier, rows: list[Record], batch_size: int = 64
+) -> npt.NDArray[np.float32]:
+    """The features the classification layer reads, one row per record (eval mode)."""
+    layer = getattr(clf.model, "classifier", None)
+    if not isinstance(layer, torch.nn.Linear):
+        raise ValueError(f"{type(clf.model).__name__}: the probe needs a linear `classifier`")
+    captured: list[torch.Tensor] = []
+    hook = layer.register_forward_hook(lambda _m, args, _out: captured.append(args[0].detach()))
+    encoded = clf.encode([r.pair for r in rows])
+    out = np.zeros((len(rows), layer.in_features), dtype=np.float32)
+    clf.model.eval()
+    try:
+        with torch.no_grad():
+            for idx in length_sorted_batches([len(e) for e in encoded], batch_size):
+                captured.clear()
+                clf.model(**clf.batch([encoded[i] for i in idx]))
+                out[idx] = captured[0].float().numpy()
+    finally:
+        hook.remove()
+    return out
+
+
+def fit_probe(
+    features: npt.NDArray[np.float32],
+    targets: npt.NDArray[np.float32],
+    *,
+    seed: int,
+    weight_decay: float = 1e-3,
+    steps: int = 600,
+    lr: float = 0.05,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights (n_hazards, dim) and bias (n_hazards,) minimising masked BCE + L2."""
+    torch.manual_seed(seed)
+    x = torch.from_numpy(features)
+    t = torch.from_numpy(targets)
+    weight = torch.nn.Parameter(torch.randn(t.shape[1], x.shape[1]) * 0.01)
+    bias = torch.nn.Parameter(torch.zeros(t.shape[1]))
+    optimizer = torch.optim.Adam([weight, bias], lr=lr)
+    for _ in range(steps):
+        loss = category_loss(F.linear(x, weight, bias), t) + weight_decay * weight.pow(2).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return weight.detach(), bias.detach()
+
+
+def add_category_head(
+    model_dir: Path, rows: list[Record], out_dir: Path, *, seed: int, batch_size: int = 64
+) -> Path:
+    """`model_dir` (a binary classifier) with a probe-fitted category head, saved to `out_dir`."""
+    summary = json.loads((Path(model_dir) / SUMMARY_FILE).read_text())
+    max_length = int(summary["config"]["max_length"])
+    clf = Classifier.load(model_dir, max_length, layout=pair_layout(summary))
+    if clf.has_categories:
+        raise ValueError(f"{model_dir} already has a category head")
+    targets = hazard_matrix(rows, conditional=True)
+    known = [i for i, row in enumerate(targets) if not np.isnan(row).all()]
+    picked = [rows[i] for i in known]
+    print(f"[probe] fitting {len(CATEGORY_CODES)} hazards on {len(picked)} rows of {model_dir}")
+    weight, bias = fit_probe(classifier_inputs(clf, picked, batch_size), targets[known], seed=seed)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_dir, num_labels=2 + len(CATEGORY_CODES), ignore_mismatched_sizes=True
+    )
+    old, new = clf.model.classifier, model.classifier
+    assert isinstance(old, torch.nn.Linear) and isinstance(new, torch.nn.Linear)
+    with torch.no_grad():
+        new.weight.copy_(torch.cat([old.weight, weight]))
+        new.bias.copy_(torch.cat([old.bias, bias]))
+    model.config.category_conditional = True
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        if (Path(model_dir) / name).is_file():
+            shutil.copy(Path(model_dir) / name, out_dir / name)
+    summary["config"] = {**summary["config"], "categories": True, "category_conditional": True}
+    summary["category_probe"] = {"rows": len(picked), "seed": seed, "base": str(model_dir)}
+    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
+    return out_dir
