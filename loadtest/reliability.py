@@ -35,6 +35,7 @@ import socket
 import sys
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -478,31 +479,43 @@ def _open(sock: socket.socket) -> bool:
         sock.setblocking(True)
 
 
-def fairness(server: Server, *, seconds: float) -> Results:
-    say(f"\n== fairness (4 short-prompt clients; {seconds:g} s per phase)")
+def fairness(server: Server, *, seconds: float, rounds: int = 1) -> Results:
+    """With `rounds` > 1, the alone and beside-long phases alternate that many times and the
+    figures pool them: on a machine whose spare CPU drifts, both then see the same moments."""
+    alternating = f"; {rounds} rounds of alone and beside long texts" if rounds > 1 else ""
+    say(f"\n== fairness (4 short-prompt clients; {seconds:g} s per phase{alternating})")
     texts = Texts(2)
-    short_bodies = texts.shorts(int(600 * seconds))
+    short_bodies = texts.shorts(int(600 * seconds * rounds))
+    long_bodies = texts.longs(max(8, int(4 * seconds * rounds)))
 
     def shorts() -> Group:
         return Group("short", "/moderate", 4, short_bodies)
 
-    alone = shorts()
-    run_load(server.port, [alone], seconds)
-    base_rate = len(alone.ok()) / seconds
-    base_p99 = pct([r.latency_s for r in alone.ok()], 0.99) * 1000
+    alone_ok: list[Record] = []
+    beside_ok: list[Record] = []
+    long_statuses: Counter[int] = Counter()
+    short_statuses: Counter[int] = Counter()
+    for _ in range(rounds):
+        alone = shorts()
+        run_load(server.port, [alone], seconds)
+        alone_ok += alone.ok()
+        beside = shorts()
+        longs = Group("long", "/moderate", 2, long_bodies)
+        run_load(server.port, [beside, longs], seconds)
+        beside_ok += beside.ok()
+        long_statuses.update(longs.statuses())
+        short_statuses.update(beside.statuses())
+    base_rate = len(alone_ok) / (seconds * rounds)
+    base_p99 = pct([r.latency_s for r in alone_ok], 0.99) * 1000
     say(f"alone: {base_rate:.0f} req/s, p99 {base_p99:.0f} ms")
     out: Results = {"alone": {"per_s": base_rate, "p99_ms": base_p99}}
-
-    beside = shorts()
-    longs = Group("long", "/moderate", 2, texts.longs(max(8, int(4 * seconds))))
-    run_load(server.port, [beside, longs], seconds)
-    rate = len(beside.ok()) / seconds
-    p99 = pct([r.latency_s for r in beside.ok()], 0.99) * 1000
+    rate = len(beside_ok) / (seconds * rounds)
+    p99 = pct([r.latency_s for r in beside_ok], 0.99) * 1000
     out["beside_long"] = {"per_s": rate, "p99_ms": p99, "throughput_ratio": rate / base_rate,
-                          "p99_ratio": p99 / base_p99, "long_statuses": longs.statuses(),
-                          "short_statuses": beside.statuses()}  # fmt: skip
+                          "p99_ratio": p99 / base_p99, "long_statuses": dict(long_statuses),
+                          "short_statuses": dict(short_statuses)}  # fmt: skip
     say(
-        f"beside 2 clients of 32,000-char texts ({longs.statuses()}): {rate:.0f} req/s "
+        f"beside 2 clients of 32,000-char texts ({dict(long_statuses)}): {rate:.0f} req/s "
         f"({rate / base_rate:.2f}x alone), p99 {p99:.0f} ms ({p99 / base_p99:.2f}x alone)"
     )
 
@@ -676,8 +689,10 @@ def run(
     workdir: Path,
     cases: Sequence[str] = CASES,
     seconds: float | None = None,
+    rounds: int = 1,
 ) -> Results:
-    """`seconds`: each load phase's length (default 1.5 with `short`, else 10)."""
+    """`seconds`: each load phase's length (default 1.5 with `short`, else 10); `rounds`: the
+    fairness case's alternations of alone and beside long texts."""
     workdir.mkdir(parents=True, exist_ok=True)
     if seconds is None:
         seconds = 1.5 if short else 10.0
@@ -696,7 +711,7 @@ def run(
             if "abuse" in cases:
                 results["abuse"] = abuse(server, short=short)
             if "fairness" in cases:
-                results["fairness"] = fairness(server, seconds=seconds)
+                results["fairness"] = fairness(server, seconds=seconds, rounds=rounds)
             saturated = saturation(server, seconds=seconds) if "deadline" in cases else 0.0
         finally:
             server.stop()
@@ -750,6 +765,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seconds", type=float, help="length of each load phase (default: 1.5 with --short, 10)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="fairness: alternate the alone and beside-long-texts phases this many times",
+    )
     args = parser.parse_args(argv)
     results = run(
         args.artifact,
@@ -757,6 +778,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir=args.workdir,
         cases=args.cases,
         seconds=args.seconds,
+        rounds=args.rounds,
     )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
