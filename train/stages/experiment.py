@@ -337,9 +337,9 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
         names = sorted({n for r in arm_runs for n in r["metrics"]})
         for name in names:
             table[arm][name] = {
-                m: mean_sd([r["metrics"][name].get(m, math.nan) for r in arm_runs])
+                m: mean_sd([r["metrics"].get(name, {}).get(m, math.nan) for r in arm_runs])
                 for m in REPORTED
-                if any(m in r["metrics"][name] for r in arm_runs)
+                if any(m in r["metrics"].get(name, {}) for r in arm_runs)
             }
         table[arm]["dev score"] = {"mean dev AUPRC": mean_sd([r["dev_score"] for r in arm_runs])}
         for group in ("dev hazards", "oai categories"):
@@ -418,6 +418,8 @@ def bootstrap_against_baseline(
             continue
         out[arm] = {}
         for name in base[0].sets:
+            if any(name not in r.sets for r in [*arm_runs, *base]):
+                continue  # a set some run was never scored on: no paired comparison
             labels = base[0].sets[name].labels
             for metric in ("auprc", "safe_flagged", "harmful_caught"):
                 b = paired_bootstrap(
