@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use the config's first N seeds (default: all of them)")  # fmt: skip
     p.add_argument("--report-only", action="store_true",
                    help="only rewrite the report from the runs already done")  # fmt: skip
+    p.add_argument("--baseline", default=None,
+                   help="the arm the others are compared with (default: the config's)")  # fmt: skip
     p = sub.add_parser("card", help="rewrite MODEL_CARD.md from the run's saved reports")
     _common(p)
     p = sub.add_parser("response-pairs", help="response-level pairs by construction (issue 14)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -105,6 +106,9 @@ def run_experiment_command(args: argparse.Namespace, cfg: PipelineConfig, data_d
     from train.stages import experiment
 
     exp = experiment.load_experiment_config(cfg.experiment)
+    if args.baseline:
+        exp.arm(args.baseline)  # an unknown arm fails here
+        exp = dataclasses.replace(exp, baseline=args.baseline)
     arms = args.arms.split(",") if args.arms else list(exp.arms)
     for arm in arms:
         exp.arm(arm)
