@@ -388,8 +388,14 @@ def choose(
     The arm with the highest mean dev AUPRC, if the paired bootstrap finds it higher than the
     baseline on at least one dev set and lower on none; otherwise the baseline (the simpler
     recipe: a difference inside the noise is no difference). Its seed with the best dev score.
+    Only arms with every seed run are candidates: no decision rests on fewer seeds.
     """
-    means = {a: float(np.mean([r["dev_score"] for r in rs])) for a, rs in per_run.items() if rs}
+    complete = max((len(rs) for rs in per_run.values()), default=0)
+    means = {
+        a: float(np.mean([r["dev_score"] for r in rs]))
+        for a, rs in per_run.items()
+        if rs and len(rs) == complete
+    }
     if not means:
         return {}
     best = max(means, key=lambda a: means[a])
