@@ -339,10 +339,16 @@ Eval sets:
 def reproduce_section(c: CardInputs) -> str:
     return f"""## Reproduce
 ```
-make artifact                         # = python -m train all --config train/configs/reference.yaml
-python -m train experiment --arms no-aug,harmaug,recipe-0.2 --seeds 3   # the arms behind the choice
-python -m train experiment --report-only --arms no-aug,harmaug,recipe-0.2 --seeds 3 \\
-    --work-dir train/reports/experiment-runs   # the report again from the committed scores
+W=runs/reference   # data and teacher stages, then the arms behind the choice (3 seeds each)
+python -m train experiment --work-dir $W --arms no-aug,categories-probe,categories --seeds 3
+# ships the choice (report.json "choice"), e.g. categories-probe seed 1:
+python -m train export --work-dir $W --model $W/experiment/categories-probe/seed-1/best
+python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
+python -m train card --work-dir $W
+# the report again from the committed per-example scores (and 0.3.0's with --baseline no-aug
+# --arms no-aug,harmaug,recipe-0.2):
+python -m train experiment --report-only --seeds 3 --work-dir train/reports/experiment-runs \\
+    --arms categories-probe,no-aug,categories,categories-cond
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```
 
