@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
+from contract import LLAMA_GUARD_CATEGORIES
 from train.data.records import Record, normalise_text
 
 SOURCE = "policy-templates"
@@ -40,22 +41,7 @@ PHENOMENA: tuple[str, ...] = (
     "real-vs-absurd-group",
 )
 
-CATEGORIES: dict[str, str] = {
-    "S1": "Violent Crimes",
-    "S2": "Non-Violent Crimes",
-    "S3": "Sex-Related Crimes",
-    "S4": "Child Sexual Exploitation",
-    "S5": "Defamation",
-    "S6": "Specialized Advice",
-    "S7": "Privacy",
-    "S8": "Intellectual Property",
-    "S9": "Indiscriminate Weapons",
-    "S10": "Hate",
-    "S11": "Suicide & Self-Harm",
-    "S12": "Sexual Content",
-    "S13": "Elections",
-    "S14": "Code Interpreter Abuse",
-}
+CATEGORIES: dict[str, str] = LLAMA_GUARD_CATEGORIES
 
 
 @dataclass(frozen=True)
