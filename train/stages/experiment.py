@@ -182,12 +182,16 @@ def backfill(
     """Score a finished run on the sets it has no scores for (a dev suite that grew)."""
     with gzip.open(out / SCORES_FILE, "rt", encoding="utf-8") as fh:
         saved = json.load(fh)
+    changed = False
     for kind, groups in (("dev", dev), ("eval", evals)):
         for name, rows in groups.items():
             found = saved["sets"].get(f"{kind}/{name}")
             if found is not None and "refusal_prefix" not in found:
-                found.update(refusal_prefix_scores(rows))
-    _write_scores(out, saved)
+                baseline = refusal_prefix_scores(rows)
+                found.update(baseline)
+                changed = changed or bool(baseline)
+    if changed:
+        _write_scores(out, saved)
     missing_dev = {n: r for n, r in dev.items() if f"dev/{n}" not in saved["sets"]}
     missing_eval = {n: r for n, r in evals.items() if f"eval/{n}" not in saved["sets"]}
     if not missing_dev and not missing_eval:
