@@ -69,16 +69,18 @@ def decision_threshold(
 
 
 def category_thresholds(
-    paths: WorkPaths, model_dir: Path, max_length: int, layout: PairLayout | None = None
-) -> dict[str, float]:
-    """Per-hazard F1-optimal thresholds on the dev suite's rows whose source names hazards."""
+    paths: WorkPaths, model_dir: Path, max_length: int, layout: PairLayout | None,
+    extra_dev: dict[str, str],
+) -> dict[str, float]:  # fmt: skip
+    """Per-hazard F1-optimal thresholds on the dev suite's rows whose source names hazards:
+    the experiment's dev suite (`experiment.dev_sets`), so the manifest's thresholds are the
+    ones its report computed."""
     from train.data.hazards import hazard_matrix
     from train.evaluation.categories import hazard_thresholds
     from train.modeling import Classifier
+    from train.stages.experiment import dev_sets
 
-    # the teacher-scored copies, as the experiment reads them (soft RTP targets included)
-    rows = read_records(paths.scored_val)
-    rows += [r for name in paths.dev_sets for r in read_records(paths.scored_dev(name))]
+    rows = [r for group in dev_sets(paths, extra_dev).values() for r in group]
     model = Classifier.load(model_dir, max_length, layout=layout)
     _, scores = model.predict_all([r.pair for r in rows], 64)
     assert scores is not None
@@ -101,7 +103,12 @@ def run(
     threshold = decision_threshold(cfg, paths, model_dir, summary, max_length, layout)
     head: dict[str, Any] = {}
     if summary["config"].get("categories"):
-        head["category_thresholds"] = category_thresholds(paths, model_dir, max_length, layout)
+        from train.stages.experiment import load_experiment_config
+
+        extra_dev = load_experiment_config(cfg.experiment).extra_dev
+        head["category_thresholds"] = category_thresholds(
+            paths, model_dir, max_length, layout, extra_dev
+        )
     val = read_records(paths.scored_val if paths.scored_val.is_file() else paths.val)
     tried = []
     for strategy in strategies(cfg.export.keep_fp32, cfg.export.quantize_embeddings):
