@@ -165,7 +165,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
         moderation_serving=ModerationServing(
             moderator,
             max_text_chars=settings.max_text_chars,
-            max_batch_items=settings.max_batch_items,
+            max_items=settings.max_batch_items,
             verdicts=verdicts,
         ),
         openai_serving=OpenAIModerationServing(

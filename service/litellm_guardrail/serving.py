@@ -12,15 +12,15 @@ from __future__ import annotations
 import orjson
 from starlette.responses import Response
 
+from service.endpoint_serving import EndpointServing
 from service.errors import InvalidInputError
 from service.litellm_guardrail.protocol import GuardrailRequest
 from service.logs import current_request
 from service.scoring import ModerationResult
-from service.text_list_serving import TextListServing
 from service.verdicts import Verdict
 
 
-class GuardrailServing(TextListServing):
+class GuardrailServing(EndpointServing):
     def _threshold(self, request: GuardrailRequest) -> float:
         params = request.additional_provider_specific_params or {}
         value = params.get("threshold")

@@ -7,28 +7,14 @@ from collections.abc import Sequence
 import orjson
 from starlette.responses import Response
 
+from service.endpoint_serving import EndpointServing
 from service.errors import InvalidInputError
 from service.moderate.protocol import BatchModerateRequest, ModerateRequest
-from service.scoring import ModerationResult, Moderator
-from service.verdicts import Verdict, Verdicts
+from service.scoring import ModerationResult
+from service.verdicts import Verdict
 
 
-class ModerationServing:
-    def __init__(
-        self,
-        moderator: Moderator,
-        *,
-        max_text_chars: int,
-        max_batch_items: int,
-        verdicts: Verdicts | None = None,
-    ) -> None:
-        self.moderator = moderator
-        self.verdicts = verdicts or Verdicts(
-            moderator.model_id, None, shadow=False, log_texts=False
-        )
-        self.max_text_chars = max_text_chars
-        self.max_batch_items = max_batch_items
-
+class ModerationServing(EndpointServing):
     def _check_size(self, item: ModerateRequest, prefix: str) -> None:
         for name, text in (("prompt", item.prompt), ("response", item.response)):
             if text is not None and len(text) > self.max_text_chars:
@@ -77,10 +63,10 @@ class ModerationServing:
 
     async def moderate_batch(self, request: BatchModerateRequest) -> Response:
         items: Sequence[ModerateRequest] = request.items
-        if len(items) > self.max_batch_items:
+        if len(items) > self.max_items:
             raise InvalidInputError(
                 "items",
-                f"{len(items)} items; the limit is {self.max_batch_items}",
+                f"{len(items)} items; the limit is {self.max_items}",
                 code="too_many_items",
             )
         for n, item in enumerate(items):

@@ -7,6 +7,7 @@ import uuid
 import orjson
 from starlette.responses import Response
 
+from service.endpoint_serving import EndpointServing
 from service.errors import InvalidInputError
 from service.openai_moderations.protocol import (
     HARMFUL_CATEGORY,
@@ -14,10 +15,9 @@ from service.openai_moderations.protocol import (
     ModerationRequest,
     TextInput,
 )
-from service.text_list_serving import TextListServing
 
 
-class OpenAIModerationServing(TextListServing):
+class OpenAIModerationServing(EndpointServing):
     def _texts(self, request: ModerationRequest) -> list[str]:
         raw = [request.input] if isinstance(request.input, str) else request.input
         if not raw:

@@ -1,5 +1,5 @@
-"""What the handlers of the text-list endpoints share: OpenAI's `/v1/moderations` and LiteLLM's
-guardrail call both take a list of texts, each scored alone as a prompt."""
+"""What every endpoint's handlers share: `/moderate` and `/moderate/batch`, OpenAI's
+`/v1/moderations` and LiteLLM's guardrail call."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from service.scoring import Moderator
 from service.verdicts import Verdicts
 
 
-class TextListServing:
-    """The moderator, the verdict log and the request limits (texts per call, characters per
-    text) of one text-list endpoint."""
+class EndpointServing:
+    """The moderator, the verdict log and the request limits (items per call, characters per
+    text) of one endpoint."""
 
     def __init__(
         self,
