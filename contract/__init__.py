@@ -25,6 +25,7 @@ from contract.categories import (
     OPENAI_CATEGORIES,
     OPENAI_CATEGORY_MAP,
     category_probabilities,
+    openai_flags,
     openai_scores,
 )
 from contract.labels import HARMFUL_INDEX, LABELS, harmful_probability
@@ -62,6 +63,7 @@ __all__ = [
     "encode_pairs",
     "harmful_probability",
     "load_artifact",
+    "openai_flags",
     "openai_scores",
     "prepare_tokenizer",
     "sha256_file",

@@ -15,6 +15,8 @@ reports each key's measured AUPRC so a user can see where the approximation cost
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -80,11 +82,23 @@ def category_probabilities(logits: npt.ArrayLike) -> npt.NDArray[np.float32]:
 
 
 def openai_scores(
-    scores: dict[str, float], category_map: dict[str, list[str]] | None = None
+    scores: Mapping[str, float], category_map: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, float]:
-    """Every OpenAI key's score from hazard scores (code -> score): the highest hazard it maps."""
-    mapping = category_map or {k: list(v) for k, v in OPENAI_CATEGORY_MAP.items()}
+    """Every OpenAI key's score from hazard scores (code -> score): the highest hazard it maps
+    (0 where no scored hazard feeds it)."""
+    mapping = category_map or OPENAI_CATEGORY_MAP
     return {
         key: max((scores[c] for c in mapping.get(key, ()) if c in scores), default=0.0)
         for key in OPENAI_CATEGORIES
+    }
+
+
+def openai_flags(
+    flags: Mapping[str, bool], category_map: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, bool]:
+    """Every OpenAI key's flag from hazard flags (code -> flag, each hazard at its own
+    threshold): one of the hazards it maps is flagged (false where none feeds it)."""
+    mapping = category_map or OPENAI_CATEGORY_MAP
+    return {
+        key: any(flags.get(c, False) for c in mapping.get(key, ())) for key in OPENAI_CATEGORIES
     }

@@ -19,6 +19,7 @@ from contract import (
     OPENAI_CATEGORIES,
     OPENAI_CATEGORY_MAP,
     Manifest,
+    openai_flags,
     openai_scores,
 )
 
@@ -60,9 +61,7 @@ class CategoryPolicy:
 
     def openai_flags(self, flags: Sequence[bool]) -> dict[str, bool]:
         """Every OpenAI key's flag: one of its hazards is flagged (false where none feeds it)."""
-        return {
-            key: any(flags[i] for i in self.openai_feeds.get(key, ())) for key in OPENAI_CATEGORIES
-        }
+        return openai_flags(dict(zip(self.codes, flags, strict=True)), self.category_map)
 
     def openai_applied(self) -> dict[str, list[str]]:
         """OpenAI's `category_applied_input_types`: text for a key some served hazard feeds."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from contract import CATEGORY_CODES, OPENAI_CATEGORY_MAP
+from contract import CATEGORY_CODES, openai_flags, openai_scores
 from train.evaluation.metrics import best_f1_threshold, binary_metrics
 
 # OAI eval flag -> OpenAI category
@@ -69,18 +69,21 @@ def openai_key_metrics(
     flags: list[dict[str, int]], scores: Matrix, thresholds: dict[str, float]
 ) -> dict[str, dict[str, float]]:
     """Per OAI-flagged OpenAI key: AUPRC of the mapped score, F1 of the mapped flag."""
-    index = {c: j for j, c in enumerate(CATEGORY_CODES)}
+    # Each row through the contract's rules, as the service maps it.
+    hazard_scores = [dict(zip(CATEGORY_CODES, map(float, row), strict=True)) for row in scores]
+    key_scores_all = [openai_scores(row) for row in hazard_scores]
+    key_flags_all = [
+        openai_flags({code: score >= thresholds[code] for code, score in row.items()})
+        for row in hazard_scores
+    ]
     out: dict[str, dict[str, float]] = {}
     for flag, key in OAI_FLAGS.items():
         rows = [i for i, f in enumerate(flags) if flag in f]
-        codes = [index[c] for c in OPENAI_CATEGORY_MAP[key]]
         labels = np.array([flags[i][flag] for i in rows], dtype=np.int64)
         if not rows or labels.sum() in (0, len(labels)):
             continue
-        sub = scores[rows][:, codes]
-        limits = np.array([thresholds[CATEGORY_CODES[j]] for j in codes], dtype=np.float32)
-        flagged = np.array([float((row >= limits).any()) for row in sub], dtype=np.float32)
-        key_scores = np.array([float(row.max()) for row in sub], dtype=np.float32)
+        flagged = np.array([float(key_flags_all[i][key]) for i in rows], dtype=np.float32)
+        key_scores = np.array([key_scores_all[i][key] for i in rows], dtype=np.float32)
         out[key] = {
             **binary_metrics(labels, flagged, 0.5),
             "auprc": binary_metrics(labels, key_scores, 0.5)["auprc"],
