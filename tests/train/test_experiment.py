@@ -18,6 +18,7 @@ from tests.fixtures.tiny_classifier import build_tiny_classifier
 from train.data.policy_templates import policy_rows
 from train.data.records import Record, normalise_text, read_records, write_records
 from train.evaluation.compare import paired_bootstrap, safe_flagged, threshold_at_fpr
+from train.stages.experiment import ExperimentConfig, choose
 
 pytestmark = pytest.mark.slow
 
@@ -164,3 +165,21 @@ def test_paired_bootstrap_sees_a_real_difference_and_no_difference_in_noise() ->
     assert worse is not None and worse.verdict == "higher"  # more safe prompts flagged
     noise = paired_bootstrap(labels, same, good, safe_flagged, 200)
     assert noise is not None and noise.verdict == "no difference"
+
+
+def test_an_arm_ships_only_if_higher_on_a_dev_set_and_lower_on_none() -> None:
+    exp = ExperimentConfig(baseline="base", arms={"base": {}, "new": {}})
+    per_run = {
+        "base": [{"seed": s, "dev_score": 0.70 + s / 100} for s in (1, 2, 3)],
+        "new": [{"seed": s, "dev_score": 0.80 + s / 100} for s in (1, 2, 3)],
+    }
+
+    def boot(**verdicts: str) -> dict[str, dict[str, dict[str, Any]]]:
+        return {"new": {f"dev/{k} auprc": {"verdict": v} for k, v in verdicts.items()}}
+
+    shipped = choose(exp, per_run, boot(pairs="higher", val="no difference"))
+    assert (shipped["arm"], shipped["seed"]) == ("new", 3)
+    held = choose(exp, per_run, boot(pairs="higher", val="lower"))
+    assert held["arm"] == "base" and "dev/val" in held["why"]
+    noise = choose(exp, per_run, boot(pairs="no difference"))
+    assert noise["arm"] == "base" and "any dev set" in noise["why"]

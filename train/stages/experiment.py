@@ -403,16 +403,22 @@ def choose(
     if not means:
         return {}
     best = max(means, key=lambda a: means[a])
-    verdicts = [
-        b["verdict"] for key, b in boot.get(best, {}).items()
+    verdicts = {
+        key.removesuffix(" auprc"): b["verdict"] for key, b in boot.get(best, {}).items()
         if key.startswith("dev/") and key.endswith(" auprc")
-    ]  # fmt: skip
-    wins = best == exp.baseline or ("higher" in verdicts and "lower" not in verdicts)
+    }  # fmt: skip
+    lower = [name for name, verdict in verdicts.items() if verdict == "lower"]
+    higher = [name for name, verdict in verdicts.items() if verdict == "higher"]
+    wins = best == exp.baseline or (bool(higher) and not lower)
     arm = best if wins or exp.baseline not in means else exp.baseline
     seed = max(per_run[arm], key=lambda r: r["dev_score"])["seed"]
-    why = f"`{best}` has the highest mean dev AUPRC ({means[best]:.4f})" + (
-        "" if arm == best else f" but is not above `{exp.baseline}` beyond the noise on dev"
-    )
+    why = f"`{best}` has the highest mean dev AUPRC ({means[best]:.4f})"
+    if arm != best:
+        why += (
+            f" but its AUPRC is below `{exp.baseline}`'s beyond the noise on {', '.join(lower)}"
+            if lower
+            else f" but is not above `{exp.baseline}` beyond the noise on any dev set"
+        )
     return {"arm": arm, "seed": seed, "mean_dev_auprc": means, "why": why}
 
 
