@@ -94,7 +94,10 @@ class ServiceProcess:
         log_level: str = "info",
         timeout_s: float = 60,
         stop_timeout_s: float = 15,
+        source_root: Path = REPO_ROOT,
     ) -> None:
+        """`source_root`: the checkout whose `service` package runs (another commit's worktree
+        in a before/after benchmark)."""
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log_path = log_path
@@ -113,7 +116,7 @@ class ServiceProcess:
         self._log = log_path.open("wb") if log_path is not None else None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service"],
-            cwd=REPO_ROOT,
+            cwd=source_root,
             env=full_env,
             stdout=self._log,
             stderr=subprocess.STDOUT if self._log is not None else None,

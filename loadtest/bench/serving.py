@@ -8,7 +8,8 @@
 (c) the same server padding FIFO batches to their longest member (`MODERATION_BATCHING=fifo`);
 (d) a cache hit's server-side latency (the `Server-Timing` header).
 `--ab NAME=VALUE[,...]` (repeatable) instead compares the saturated throughput of settings, each
-in a fresh server, in rounds alternating with the raw figure.
+in a fresh server, in rounds alternating with the raw figure; `--against-tree DIR` does the
+same for another checkout's server (a worktree of the commit before a change).
 Prompts: ToxicChat test prompts from `--data-dir` (inputs only, no labels), else a synthetic mix
 with the same length distribution. Prints numbers and ratios against the issue's floors;
 asserts nothing. The load generator (`load_client`) is one asyncio process on keep-alive
@@ -36,7 +37,7 @@ from tokenizers import Tokenizer
 
 from contract import Artifact, EncodedPair, encode_pairs, load_artifact, prepare_tokenizer
 from loadtest.bench.load_client import LoadResult, http_load, pct
-from loadtest.processes import ServiceProcess
+from loadtest.processes import REPO_ROOT, ServiceProcess
 from loadtest.prompts import TOXICCHAT_TEST_FILE, synthetic_prompts, toxicchat_prompts
 from service.engine import OnnxEngine, start_sessions
 
@@ -152,8 +153,12 @@ def bench_raw(
 
 
 @contextmanager
-def running_server(artifact_dir: Path, env: dict[str, str]) -> Iterator[ServiceProcess]:
-    server = ServiceProcess(artifact_dir, env, log_level="warning")
+def running_server(
+    artifact_dir: Path, env: dict[str, str], source_root: Path | None = None
+) -> Iterator[ServiceProcess]:
+    server = ServiceProcess(
+        artifact_dir, env, log_level="warning", source_root=source_root or REPO_ROOT
+    )
     try:
         yield server
     finally:
@@ -290,22 +295,32 @@ def compare_settings(
     bodies: list[bytes],
     concurrency: int,
     rounds: int,
+    trees: Sequence[Path] = (),
 ) -> None:
-    """`--ab`: rounds of (raw best layout, then a fresh server per setting) at saturation.
+    """`--ab` / `--against-tree`: rounds of (raw best layout, then a fresh server per setting)
+    at saturation.
 
-    Each variant is `NAME=VALUE[,NAME=VALUE...]` of `MODERATION_*` settings; "defaults" runs
-    first. Prints each setting's median over the rounds and its ratio to the raw median.
+    Each variant is `NAME=VALUE[,NAME=VALUE...]` of `MODERATION_*` settings, each tree another
+    checkout's server with the defaults (e.g. a worktree of the commit before a change);
+    "defaults" (this checkout) runs first, and the order rotates each round so that no setting
+    always follows the raw run. Prints each setting's median over the rounds, its ratio to the
+    raw median, and, per setting, the per-round difference from the defaults (paired by round).
     """
-    settings: dict[str, dict[str, str]] = {"defaults": {}}
+    settings: dict[str, tuple[dict[str, str], Path | None]] = {"defaults": ({}, None)}
     for variant in variants:
-        settings[variant] = dict(pair.split("=", 1) for pair in variant.split(","))
+        settings[variant] = (dict(pair.split("=", 1) for pair in variant.split(",")), None)
+    for tree in trees:
+        settings[f"tree {tree}"] = ({}, tree)
     batches = sorted_batches(encoded, raw.best_budget)
     raws: list[float] = []
     served: dict[str, list[float]] = {name: [] for name in settings}
+    names = list(settings)
     for n in range(rounds):
         raws.append(len(encoded) / run_batches(raw.best_engines, batches))
-        for name, env in settings.items():
-            with running_server(artifact_dir, {**base_env, **env}) as server:
+        shift = n % len(names)
+        for name in names[shift:] + names[:shift]:
+            env, source = settings[name]
+            with running_server(artifact_dir, {**base_env, **env}, source) as server:
                 http_load(server.url, bodies[:200], concurrency)  # warm-up
                 served[name].append(http_load(server.url, bodies, concurrency).per_s)
         line = " ".join(f"{name} {runs[-1]:.0f}" for name, runs in served.items())
@@ -315,6 +330,13 @@ def compare_settings(
     for name, runs in served.items():
         median = statistics.median(runs)
         print(f"  {name:<60} median {median:6.1f} req/s = {median / raw_median:.2f}x raw")
+    for name, runs in served.items():
+        if name == "defaults":
+            continue
+        diffs = [d - o for d, o in zip(served["defaults"], runs, strict=True)]
+        print(f"  defaults - {name}: per round {' '.join(f'{d:+.0f}' for d in diffs)} req/s "
+              f"(mean {statistics.mean(diffs):+.1f}; {sum(d < 0 for d in diffs)} of "
+              f"{len(diffs)} rounds lower)")  # fmt: skip
 
 
 def _bodies(prompts: Sequence[str]) -> list[bytes]:
@@ -348,6 +370,15 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of the full run: saturated throughput of the defaults and of these "
         "MODERATION_* settings, in rounds alternating with raw (repeatable)",
     )
+    parser.add_argument(
+        "--against-tree",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="like --ab: this checkout's server against another checkout's (e.g. `git worktree "
+        "add /tmp/before COMMIT`), same artifact and settings (repeatable)",
+    )
     args = parser.parse_args(argv)
     if not (args.artifact / "manifest.json").is_file():
         print(f"No artifact at {args.artifact}: run `make artifact`, or pass --artifact DIR.")
@@ -377,11 +408,11 @@ def main(argv: list[str] | None = None) -> int:
         # The raw baseline truncates; windows would give the server more work on long prompts.
         "MODERATION_LONG_INPUT_POLICY": "truncate",
     }
-    if args.ab:
+    if args.ab or args.against_tree:
         print(f"(ab) saturated, {args.concurrency} clients, {args.rounds} alternating rounds")
         compare_settings(
             args.artifact, base_env, args.ab, raw, encoded, _bodies(prompts),
-            args.concurrency, args.rounds,
+            args.concurrency, args.rounds, [p.resolve() for p in args.against_tree],
         )  # fmt: skip
         return 0
     single_bodies = _bodies(prompts[: args.single])

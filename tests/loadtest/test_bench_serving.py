@@ -93,3 +93,19 @@ def test_the_category_heads_cost_can_be_measured(tiny_category_artifact: Path) -
     )  # fmt: skip
     for name in ("defaults", "MODERATION_CATEGORIES=false"):
         assert re.search(rf"{name} +median +[\d.]+ req/s = [\d.]+x raw", run.stdout), name
+
+
+def test_another_checkouts_server_is_compared_round_by_round(tiny_artifact: Path) -> None:
+    """`--against-tree` runs `python -m service` from the given checkout (here this one) in
+    the same rounds as this checkout's, and prints the paired per-round differences."""
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "loadtest.bench.serving", "--artifact", str(tiny_artifact),
+            "--prompts", "40", "--single", "10", "--rounds", "2",
+            "--against-tree", str(REPO_ROOT),
+        ],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    tree = re.escape(f"tree {REPO_ROOT}")
+    assert re.search(rf"{tree} +median +[\d.]+ req/s = [\d.]+x raw", run.stdout)
+    assert re.search(rf"defaults - {tree}: per round [-+]\d+ [-+]\d+ req/s", run.stdout)
