@@ -13,13 +13,14 @@ maximum size, a token budget (size x longest member) and a bound on the share of
 benchmark compares against).
 
 Who goes next is decided across requests, not sequences, by tokens (`service.fair_share`): the
-anchor is the item with the smallest fair-queueing finish tag, so each waiting request gets
-about the same tokens of engine time, a short request goes before the next window of a long
-text that arrived earlier, and nothing starves. With `heavy_tokens` set, a request of that many
-tokens (the windows of a long text, a large batch) is heavy, and so is a batch with any of its
-items; while light requests keep arriving (within `light_hold_s`), heavy batches hold all
-workers but one (the last free worker waits for light work rather than starting a heavy batch
-that a short request would then wait behind), and at most `heavy_share` of the others' time.
+anchor is the item with the smallest fair-queueing start tag (then finish tag), so each waiting
+request gets about the same tokens of engine time, a short request goes before the next window
+of a long text that arrived earlier, and nothing starves. With `heavy_tokens` set, a request
+of that many tokens (the windows of a long text, a large batch) is heavy, and so is a batch
+with any of its items; while light requests keep arriving (within `light_hold_s`), heavy
+batches hold all workers but one (the last free worker waits for light work rather than
+starting a heavy batch that a short request would then wait behind), and at most `heavy_share`
+of the others' time.
 One long-ish prompt is not heavy: uniform traffic is never held back.
 
 The batcher also keeps what admission control needs before any work is queued: the tokens each
@@ -438,16 +439,15 @@ class DynamicBatcher(Generic[S, R]):
         alive: list[_Item[S]] = []
         candidates: list[int] = []  # indices in `alive` this worker may take
         anchor = -1  # in `candidates`
-        first_finish = sys.maxsize
+        first: tuple[int, int] = (sys.maxsize, sys.maxsize)  # the anchor's (start, finish) tags
         for item in self._pending:  # in arrival order: ties go to the oldest
             if item.alive(now):
                 owner = item.owner
                 if blocked_for <= 0 or owner is None or not owner.heavy:
-                    finish = FairClock.finish(
-                        owner.tag if owner is not None else self._clock.now, item.length
-                    )
-                    if finish < first_finish:
-                        first_finish, anchor = finish, len(candidates)
+                    start = owner.tag if owner is not None else self._clock.now
+                    tags = (start, FairClock.finish(start, item.length))
+                    if tags < first:
+                        first, anchor = tags, len(candidates)
                     candidates.append(len(alive))
                 alive.append(item)
             else:
@@ -469,7 +469,7 @@ class DynamicBatcher(Generic[S, R]):
         self._pending = [item for n, item in enumerate(alive) if n not in picked]
         batch = [alive[n] for n in sorted(picked)]
         self._pending_tokens -= sum(item.length for item in batch)
-        self._clock.served(first_finish)
+        self._clock.served(first[1])
         for item in batch:  # each item is charged to the request that queued it
             if item.owner is not None:
                 item.owner.tag += item.length

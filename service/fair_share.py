@@ -7,15 +7,21 @@ is 32 windows and must not get 32 turns to a one-sentence prompt's one.
 `FairClock`: self-clocked fair queueing (Golestani, 1994) with tokens as the cost. A request's
 tag is the virtual time at which the tokens scored for it so far end; it starts at the clock's
 time when the request arrives (no credit for the time it was away, and none lost for a request
-that was served a lot before). An item's finish tag is its request's tag plus the item's tokens;
-the next batch is anchored on the smallest finish tag, every item in the batch is charged to
-its request (filling a batch with a long text's own windows uses up its share), and the clock
-moves to the anchor's finish tag. So while requests wait, each gets about the same tokens of
-engine time; a prompt of 30 tokens that arrives behind two texts of 32 windows goes before
-their next window, and each later prompt at most one window of each text later; and a long
-text is never starved, since the clock passes its next finish tag after a bounded number of
-short batches. Ordering by start tags instead (round-robin) would put a short request behind
-every long one whose turn came before it arrived.
+that was served a lot before). An item's start tag is its request's tag, its finish tag that
+plus the item's tokens. The next batch is anchored on the smallest start tag, ties going to the
+smallest finish tag and then to the oldest item; every item in the batch is charged to its
+request (filling a batch with a long text's own windows uses up its share), and the clock moves
+to the anchor's finish tag. So while requests wait, each gets about the same tokens of engine
+time; a long text's next windows go behind every request that arrived while its last batch ran,
+and a prompt that arrives with a long text goes before its first window (the tie); and nothing
+starves, since every batch moves the clock past the tags of the requests it served.
+
+Why start tags first: ranked by finish tags alone, the clock moves by one short anchor's tokens
+a batch, so under uniform traffic a prompt of 120 tokens is passed by every shorter prompt that
+arrives for many batches: shortest first, with smaller batches (less company of a similar
+length) and a long tail for long prompts (`make bench --against-tree` on the commit before).
+Ranked by start tags, prompts that arrive apart are served in arrival order, and the shortest
+goes first only among those that arrived together.
 
 `WorkerReserve`: a batch runs to its end once started, so what a short request waits for, on
 top of its turn, is a free worker; and on a CPU, the cores the model's workers take are the

@@ -24,7 +24,15 @@ from service.engine import OnnxEngine
 from service.fair_share import FairClock, WorkerReserve
 from service.windows import LongInputPolicy, build_encoder
 from tests.service.long_text import benign_words
-from tests.service.test_batcher import RecordingModel, Seq, queued_then_released, run, seq
+from tests.service.test_batcher import (
+    RecordingModel,
+    Seq,
+    expected,
+    queued_then_released,
+    run,
+    seq,
+    until,
+)
 
 
 def test_a_short_request_goes_before_the_next_window_of_a_long_one() -> None:
@@ -41,6 +49,54 @@ def test_a_short_request_goes_before_the_next_window_of_a_long_one() -> None:
     batches = model.batches[1:]  # after the blocker
     assert batches[0] == [seq(1, 3)]
     assert sorted(s.ids[0] for b in batches[1:] for s in b) == list(range(100, 108))
+
+
+class SteppedModel:
+    """Records batches; each call waits for one `step()` (so the test sees every choice)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Seq]] = []
+        self.calls = 0
+        self._steps = threading.Semaphore(0)
+
+    def __call__(self, batch: list[Seq]) -> list[float]:
+        self.calls += 1
+        self._steps.acquire(timeout=10)
+        self.batches.append(list(batch))
+        return [expected(s) for s in batch]
+
+    def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            self._steps.release()
+
+
+def test_a_waiting_prompt_is_not_passed_by_shorter_ones_that_arrive_later() -> None:
+    # Uniform traffic: a 100-token prompt waits behind a 5-token one that came with it (the
+    # tie), but not behind one that came a batch later, though that one ends sooner. Ranked by
+    # finish tags alone, every later short prompt would pass it (shortest first).
+    model = SteppedModel()
+    config = BatcherConfig(max_batch_size=1, max_batch_tokens=1000)
+
+    async def main() -> None:
+        batcher: DynamicBatcher[Seq] = DynamicBatcher([model], config)
+        batcher.start()
+        try:
+            tasks = [asyncio.ensure_future(batcher.submit([seq(999, 3)]))]
+            await until(lambda: model.calls == 1)
+            tasks += [asyncio.ensure_future(batcher.submit([s])) for s in (seq(1, 100), seq(2, 5))]
+            await until(lambda: batcher.depth == 2)
+            model.step()
+            await until(lambda: model.calls == 2)  # the 5-token prompt is running
+            tasks.append(asyncio.ensure_future(batcher.submit([seq(3, 5)])))
+            await until(lambda: batcher.depth == 2)
+            model.step(3)
+            await asyncio.gather(*tasks)
+        finally:
+            model.step(10)
+            batcher.close()
+
+    asyncio.run(main())
+    assert [b[0].ids[0] for b in model.batches] == [999, 2, 1, 3]
 
 
 def served_tokens(batches: Sequence[Sequence[Seq]], owners: dict[int, str]) -> list[dict[str, int]]:
