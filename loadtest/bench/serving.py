@@ -304,7 +304,8 @@ def compare_settings(
     checkout's server with the defaults (e.g. a worktree of the commit before a change);
     "defaults" (this checkout) runs first, and the order rotates each round so that no setting
     always follows the raw run. Prints each setting's median over the rounds, its ratio to the
-    raw median, and, per setting, the per-round difference from the defaults (paired by round).
+    raw median and its median p99, and, per setting, the per-round difference from the defaults
+    (paired by round).
     """
     settings: dict[str, tuple[dict[str, str], Path | None]] = {"defaults": ({}, None)}
     for variant in variants:
@@ -314,6 +315,7 @@ def compare_settings(
     batches = sorted_batches(encoded, raw.best_budget)
     raws: list[float] = []
     served: dict[str, list[float]] = {name: [] for name in settings}
+    tails: dict[str, list[float]] = {name: [] for name in settings}  # p99 ms
     names = list(settings)
     for n in range(rounds):
         raws.append(len(encoded) / run_batches(raw.best_engines, batches))
@@ -322,14 +324,17 @@ def compare_settings(
             env, source = settings[name]
             with running_server(artifact_dir, {**base_env, **env}, source) as server:
                 http_load(server.url, bodies[:200], concurrency)  # warm-up
-                served[name].append(http_load(server.url, bodies, concurrency).per_s)
+                result = http_load(server.url, bodies, concurrency)
+                served[name].append(result.per_s)
+                tails[name].append(result.p99_ms)
         line = " ".join(f"{name} {runs[-1]:.0f}" for name, runs in served.items())
         print(f"  round {n + 1}: raw {raws[-1]:.0f}/s; req/s: {line}", flush=True)
     raw_median = statistics.median(raws)
     print(f"  raw best layout, median: {raw_median:.1f}/s")
     for name, runs in served.items():
         median = statistics.median(runs)
-        print(f"  {name:<60} median {median:6.1f} req/s = {median / raw_median:.2f}x raw")
+        print(f"  {name:<60} median {median:6.1f} req/s = {median / raw_median:.2f}x raw, "
+              f"p99 {statistics.median(tails[name]):.0f} ms")  # fmt: skip
     for name, runs in served.items():
         if name == "defaults":
             continue
