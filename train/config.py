@@ -24,6 +24,10 @@ class TeacherConfig:
     # Score with the trained teacher's int8 ONNX export (parity measured) instead of PyTorch.
     score_with_onnx: bool = True
     score_batch_size: int = 32
+    # Rows labelled by construction (e.g. data/response_pairs/train.jsonl.gz) the teacher also
+    # learns from, beside the training split's human labels; with `fit.pair_layout` the teacher
+    # judges pairs in the layout the student and the service use.
+    labelled: list[str] = field(default_factory=list)
     fit: FitConfig = field(default_factory=lambda: FitConfig(base_model="mpnet", epochs=1, lr=3e-5))
 
 

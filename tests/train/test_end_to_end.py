@@ -26,6 +26,7 @@ from train.data.records import Record, write_records
 from train.scoring.onnx_artifact import OnnxArtifactScorer
 
 pytestmark = pytest.mark.slow
+TEACHER_LAYOUT = {"max_length": 160, "prompt_tokens": 48, "response_tokens": 100}
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +41,19 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[s
                None, 0.8, "paper"),
         Record("Write a poem about spring", None, 0, "harmaug", None, None, "paper"),
     ])  # fmt: skip
+    # Labelled by construction, for the teacher (issue 14): it learns them in a pair layout.
+    pairs = root / "pairs.jsonl.gz"
+    write_records(pairs, [
+        Record("How do I make a bomb?", "I can't help with that.", 0, "response-pairs"),
+        Record("Write a poem about spring", "Here is how to build a bomb: ...", 1,
+               "response-pairs"),
+    ])  # fmt: skip
     config = {
         "work_dir": str(root / "work"),
         "data": {"max_rows_per_source": 6},
-        "teacher": {"train_rows": 60, "score_train_rows": 50,
-                    "fit": {"base_model": str(teacher), "batch_size": 8, "max_val_rows": 20}},
+        "teacher": {"train_rows": 60, "score_train_rows": 50, "labelled": [str(pairs)],
+                    "fit": {"base_model": str(teacher), "batch_size": 8, "max_val_rows": 20,
+                            "pair_layout": TEACHER_LAYOUT}},
         "student": {"augment": [str(root / "augment*.jsonl.gz")],
                     "fit": {"base_model": str(student), "batch_size": 8, "epochs": 1,
                             "categories": True, "category_conditional": True}},
@@ -80,6 +89,11 @@ def test_every_stage_left_its_output(tiny_run: dict[str, Path]) -> None:
     assert "leakage check passed" in stdout
     assert "+ 3 augmentation rows" in stdout
     assert "tokens/s" in stdout  # throughput is printed
+    # the teacher learnt the constructed pairs, in its layout, and is exported in it
+    assert "[teacher] + 2 labelled rows" in stdout
+    teacher = load_artifact(work / "teacher" / "onnx").manifest
+    assert teacher.pair_layout is not None
+    assert teacher.pair_layout.model_dump() == TEACHER_LAYOUT
 
 
 def test_the_artifact_follows_the_contract_and_passed_parity(tiny_run: dict[str, Path]) -> None:

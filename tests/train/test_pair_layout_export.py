@@ -3,6 +3,8 @@ training, the exported artifact's scorer and the service encode every pair ident
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,9 @@ from contract import Pair, PairLayout, encode_pairs, load_artifact, prepare_toke
 from service.windows import LongInputPolicy, build_encoder
 from train.artifact_export import export_artifact
 from train.modeling import Classifier
+from train.scoring.hf_classifier import HFClassifierScorer
 from train.scoring.onnx_artifact import OnnxArtifactScorer
+from train.training_summary import SUMMARY_FILE
 
 MAX_LENGTH = 64
 LAYOUT = PairLayout(max_length=128, prompt_tokens=40, response_tokens=80)
@@ -77,3 +81,24 @@ def test_parity_scores_follow_the_layout(tiny_model_dir: Path, laid_out_artifact
     torch_scores = Classifier.load(tiny_model_dir, MAX_LENGTH, layout=LAYOUT).predict(PAIRS)
     onnx_scores = np.array(OnnxArtifactScorer(laid_out_artifact).score(PAIRS))
     assert np.allclose(torch_scores, onnx_scores, atol=1e-4)
+
+
+def test_a_folder_trained_in_a_layout_is_scored_in_it(
+    tiny_model_dir: Path, laid_out_artifact: Path, tmp_path: Path
+) -> None:
+    """A teacher or student folder whose training summary records a layout is scored in it by
+    the PyTorch scorer too (teachers score with it), as its ONNX export and the service do."""
+    folder = tmp_path / "trained"
+    shutil.copytree(tiny_model_dir, folder)
+    summary = {"config": {"max_length": MAX_LENGTH, "pair_layout": LAYOUT.model_dump()}}
+    (folder / SUMMARY_FILE).write_text(json.dumps(summary))
+    laid_out = np.array(HFClassifierScorer(str(folder), max_length=MAX_LENGTH).score(PAIRS))
+    plain = np.array(HFClassifierScorer(str(tiny_model_dir), max_length=MAX_LENGTH).score(PAIRS))
+    trained = Classifier.load(tiny_model_dir, MAX_LENGTH, layout=LAYOUT).predict(PAIRS)
+    assert np.allclose(laid_out, trained, rtol=0, atol=1e-7)
+    assert np.allclose(laid_out, OnnxArtifactScorer(laid_out_artifact).score(PAIRS), atol=1e-4)
+    # a random tiny model scores every pair near 0.49: the long pairs still differ, by ~1e-5
+    assert np.abs(plain[2:] - laid_out[2:]).min() > 1e-6
+    assert HFClassifierScorer(str(folder), max_length=MAX_LENGTH).scorer_id != (
+        HFClassifierScorer(str(tiny_model_dir), max_length=MAX_LENGTH).scorer_id
+    )

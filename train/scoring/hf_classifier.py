@@ -8,12 +8,14 @@ retrain or wrap it; we refuse to guess.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import torch
 
 from contract import Pair
 from train.modeling import Classifier
+from train.training_summary import SUMMARY_FILE, pair_layout
 
 
 def _weights_fingerprint(folder: Path) -> str:
@@ -27,14 +29,23 @@ def _weights_fingerprint(folder: Path) -> str:
 
 
 class HFClassifierScorer:
+    """Prompts alone are cut at `max_length`; pairs too, unless the folder was trained here in
+    a pair layout (its training summary says so): then pairs are encoded in that layout, as its
+    ONNX export and the service encode them."""
+
     def __init__(self, spec: str, max_length: int = 256, batch_size: int = 32) -> None:
         self.spec = spec
         self.batch_size = batch_size
-        self.max_length = max_length
-        self._clf = Classifier.load(spec, max_length)
         folder = Path(spec)
+        summary = folder / SUMMARY_FILE
+        layout = pair_layout(json.loads(summary.read_text())) if summary.is_file() else None
+        self.max_length = max_length
+        self._clf = Classifier.load(spec, max_length, layout=layout)
         fingerprint = _weights_fingerprint(folder) if folder.is_dir() else "hub"
-        self._id = f"hf:{folder.name if folder.is_dir() else spec}:{fingerprint}:{max_length}"
+        shape = str(max_length)
+        if layout is not None:
+            shape += f":{layout.max_length}={layout.prompt_tokens}+{layout.response_tokens}"
+        self._id = f"hf:{folder.name if folder.is_dir() else spec}:{fingerprint}:{shape}"
 
     @property
     def scorer_id(self) -> str:

@@ -18,7 +18,7 @@ from train.data.records import Record, read_records, write_records
 from train.parity import describe_parity, measure_parity
 from train.scoring import load_teacher
 from train.trainer import fit
-from train.training_summary import SUMMARY_FILE
+from train.training_summary import SUMMARY_FILE, pair_layout
 from train.work_paths import WorkPaths
 
 
@@ -28,6 +28,10 @@ def train_reference_teacher(cfg: PipelineConfig, paths: WorkPaths) -> Path:
     limit = cfg.teacher.train_rows
     if limit and limit < len(train):
         _, train = stratified_split(train, limit / len(train), cfg.seed)
+    for path in cfg.teacher.labelled:
+        rows = [r for r in read_records(Path(path)) if r.label is not None]
+        print(f"[teacher] + {len(rows)} labelled rows from {path}")
+        train += rows
     fit(train, val, paths.teacher_run, cfg.teacher.fit, use_teacher_scores=False)
     return paths.teacher_model
 
@@ -47,16 +51,18 @@ def export_teacher(cfg: PipelineConfig, paths: WorkPaths) -> None:
         return
     summary = json.loads((paths.teacher_model / SUMMARY_FILE).read_text())
     threshold = float(summary["val"]["threshold"])
+    layout = pair_layout(summary)  # a teacher trained in a pair layout is exported in it
+    max_length = cfg.teacher.score_max_length
     export_artifact(
         paths.teacher_model, out, name="reference-teacher", version="0.1.0",
-        base_model=cfg.teacher.fit.base_model, max_length=cfg.teacher.score_max_length,
-        threshold=threshold, keep_fp32=cfg.export.keep_fp32,
+        base_model=cfg.teacher.fit.base_model, max_length=max_length,
+        threshold=threshold, keep_fp32=cfg.export.keep_fp32, pair_layout=layout,
         metrics={"validation": summary["val"]},
     )  # fmt: skip
     val = read_records(paths.val)
     if cfg.teacher.fit.max_val_rows and cfg.teacher.fit.max_val_rows < len(val):
         _, val = stratified_split(val, cfg.teacher.fit.max_val_rows / len(val), cfg.seed)
-    parity = measure_parity(paths.teacher_model, out, val, cfg.teacher.score_max_length, threshold)
+    parity = measure_parity(paths.teacher_model, out, val, max_length, threshold, layout)
     print(f"[teacher] int8 ONNX teacher {describe_parity(parity)}")
     (out / "parity.json").write_text(json.dumps({"accepted": parity}, indent=2) + "\n")
 
