@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("data/response_pairs"),
                    help="output folder (default: %(default)s)")  # fmt: skip
     p.add_argument("--seed", type=int, default=None, help="default: the config's data seed")
+    p = sub.add_parser("category-statements", help="statement-form rows by construction (issue 15)")
+    _common(p)
+    p.add_argument("--out", type=Path, default=Path("data/category_statements"),
+                   help="output folder (default: %(default)s)")  # fmt: skip
     p = sub.add_parser("augment", help="HarmAug augmentation (train.augment)")
     _common(p)
     augment_stage.add_arguments(p)
@@ -96,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(augment_stage.run(args) or 0)
     if args.command == "response-pairs":
         return _response_pairs(args, cfg, data_dir)
+    if args.command == "category-statements":
+        return _category_statements(args, data_dir)
     from train import pipeline
 
     return pipeline.dispatch(args.command, args, cfg, data_dir)
@@ -110,4 +116,14 @@ def _response_pairs(args: argparse.Namespace, cfg: Any, data_dir: Path) -> int:
     pairs = write_response_pairs(args.out, data_dir, seed=seed, held_out_attack=attack,
                                  command=command)  # fmt: skip
     print(f"[response-pairs] {len(pairs.train)} train / {len(pairs.dev)} dev rows in {args.out}")
+    return 0
+
+
+def _category_statements(args: argparse.Namespace, data_dir: Path) -> int:
+    from train.data.category_statements import write_category_statements
+
+    command = f"python -m train category-statements --out {args.out}"
+    built = write_category_statements(args.out, data_dir, command=command)
+    rows = f"{len(built.train)} train / {len(built.dev)} dev rows"
+    print(f"[category-statements] {rows} in {args.out} ({built.dropped_total} eval near-copies)")
     return 0

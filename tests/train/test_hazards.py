@@ -89,3 +89,11 @@ def test_a_conditional_head_exposes_p_harmful_times_p_hazard_given_harmful() -> 
     assert float(exposed[1].max()) < 0.001  # a safe verdict keeps every hazard low
     flat = exposed_category_logits(logits, conditional=False)
     assert torch.equal(flat, logits[:, 2:])
+
+
+def test_a_category_statement_names_its_own_hazard_and_no_other() -> None:
+    row = Record("I'm going to find you and break your legs.", None, 1, "category-statements", "S1")
+    got = hazard_targets(row)
+    assert got[S["S1"]] == 1.0 and got.sum() == 1.0
+    unknown = Record("x", None, 1, "category-statements", None)
+    assert np.isnan(hazard_targets(unknown)).all()
