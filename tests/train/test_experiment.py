@@ -18,7 +18,13 @@ from tests.fixtures.tiny_classifier import build_tiny_classifier
 from train.data.policy_templates import policy_rows
 from train.data.records import Record, normalise_text, read_records, write_records
 from train.evaluation.compare import paired_bootstrap, safe_flagged, threshold_at_fpr
-from train.stages.experiment import ExperimentConfig, choose
+from train.stages.experiment import (
+    ExperimentConfig,
+    Run,
+    bootstrap_hazards,
+    choose,
+    choose_categories,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -183,3 +189,44 @@ def test_an_arm_ships_only_if_higher_on_a_dev_set_and_lower_on_none() -> None:
     assert held["arm"] == "base" and "dev/val" in held["why"]
     noise = choose(exp, per_run, boot(pairs="no difference"))
     assert noise["arm"] == "base" and "any dev set" in noise["why"]
+
+
+def test_a_category_head_ships_only_if_higher_on_a_hazard_and_lower_on_nothing() -> None:
+    exp = ExperimentConfig(baseline="base", arms={"base": {}, "new": {}})
+
+    def runs(auprc: float) -> list[dict[str, Any]]:
+        hazards = {"S1": {"auprc": auprc}, "S11": {"auprc": auprc}}
+        return [{"seed": s, "dev_score": 0.7 + s / 100, "categories": {"dev hazards": hazards}}
+                for s in (1, 2, 3)]  # fmt: skip
+
+    per_run = {"base": runs(0.3), "new": runs(0.6)}
+
+    def boot(**verdicts: str) -> dict[str, dict[str, dict[str, Any]]]:
+        return {"new": {f"{k.replace('_', '/')} auprc": {"verdict": v}
+                        for k, v in verdicts.items()}}  # fmt: skip
+
+    shipped = choose_categories(exp, per_run, boot(dev_hazards_S11="higher"))
+    assert (shipped["arm"], shipped["seed"]) == ("new", 3)
+    # a head that is better only on average, or better at the cost of a binary dev set, stays out
+    noise = choose_categories(exp, per_run, boot(dev_hazards_S11="no difference"))
+    assert noise["arm"] == "base"
+    costly = choose_categories(exp, per_run, boot(dev_hazards_S11="higher", dev_val="lower"))
+    assert costly["arm"] == "base"
+
+
+def test_hazard_auprc_is_bootstrapped_on_the_dev_rows_with_a_hard_target() -> None:
+    rng = np.random.default_rng(0)
+    n = 200
+    target = rng.integers(0, 2, n).astype(float)
+    hazards = [[t] + [None] * 13 for t in target]  # S1 known, the other hazards unknown
+
+    def run(seed: int, signal: float) -> Run:
+        scores = signal * target + rng.random(n)
+        raw = {"dev/x": {"hazards": hazards, "categories": [[s] + [0.5] * 13 for s in scores]},
+               "eval/y": {"hazards": hazards, "categories": [[0.0] * 14] * n}}  # fmt: skip
+        return Run("arm", seed, 0.5, {}, raw)
+
+    boot = bootstrap_hazards([run(s, 2.0) for s in (1, 2, 3)],
+                             [run(s, 0.0) for s in (1, 2, 3)], 200)  # fmt: skip
+    assert list(boot) == ["dev hazards/S1 auprc"]
+    assert boot["dev hazards/S1 auprc"]["verdict"] == "higher"

@@ -77,13 +77,20 @@ def read_records(path: Path) -> list[Record]:
 
 
 def write_records(path: Path, records: Iterable[Record]) -> int:
+    """JSONL (gzip for a .gz suffix), written atomically. Gzip carries no name or timestamp, so
+    the same rows give the same bytes (generated datasets are committed)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".tmp-" + path.name)  # keeps the .gz suffix
-    count = 0
-    with _open_text(tmp, "w") as fh:
-        for record in records:
-            fh.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
-            count += 1
+    tmp = path.with_name(".tmp-" + path.name)
+    lines = [json.dumps(record.to_json(), ensure_ascii=False) + "\n" for record in records]
+    data = "".join(lines).encode("utf-8")
+    if path.suffix == ".gz":
+        with (
+            tmp.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as fh,
+        ):
+            fh.write(data)
+    else:
+        tmp.write_bytes(data)
     tmp.replace(path)
-    return count
+    return len(lines)

@@ -23,7 +23,6 @@ behaviours, JailbreakBench goals and Alpaca rows. Everything is deterministic gi
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import random
@@ -36,7 +35,7 @@ from pathlib import Path
 from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
 from train.data.loaders import SEEDS, load_evals
 from train.data.mix import decontaminate, deduplicate, eval_prompt_keys
-from train.data.records import Record, normalise_text
+from train.data.records import Record, normalise_text, write_records
 from train.data.response_templates import (
     COMPLIANT_LEAD_INS,
     DEV_TEMPLATE_IDS,
@@ -474,20 +473,13 @@ response); rows dropped:
 """
 
 
-def _write_gz(path: Path, rows: list[Record]) -> None:
-    """JSONL, gzip with a zero timestamp: the same seed gives the same bytes (committed files)."""
-    text = "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in rows)
-    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as fh:
-        fh.write(text.encode("utf-8"))
-
-
 def write_response_pairs(
     out_dir: Path, data_dir: Path, *, seed: int, held_out_attack: str, command: str
 ) -> PairSet:
     pairs = build_response_pairs(data_dir, seed=seed, held_out_attack=held_out_attack)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_gz(out_dir / "train.jsonl.gz", records(pairs.train))
-    _write_gz(out_dir / "dev.jsonl.gz", records(pairs.dev))
+    write_records(out_dir / "train.jsonl.gz", records(pairs.train))
+    write_records(out_dir / "dev.jsonl.gz", records(pairs.dev))
     (out_dir / "stats.json").write_text(json.dumps(stats(pairs), indent=2) + "\n")
     sheet = datasheet_markdown(pairs, seed=seed, held_out_attack=held_out_attack, command=command)
     (out_dir / "DATASHEET.md").write_text(sheet)

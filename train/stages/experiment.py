@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from contract import CATEGORY_CODES
 from train.config import PipelineConfig
 from train.data.hazards import hazard_matrix
 from train.data.loaders import load_evals
@@ -61,7 +63,8 @@ class ArmConfig:
     description: str = ""
     exclude_sources: list[str] = field(default_factory=list)  # substrings of `Record.source`
     augment: list[str] = field(default_factory=list)  # rescored by the run's teacher
-    # rows labelled by construction (e.g. data/response_pairs/train.jsonl.gz): hard labels kept
+    # rows labelled by construction (e.g. data/response_pairs/train.jsonl.gz): hard labels kept;
+    # a probe arm fits its category head on them as well
     labelled: list[str] = field(default_factory=list)
     # no training: this arm's runs are another arm's, with a category head fitted on their
     # frozen features (train/category_probe.py); binary scores identical to that arm's
@@ -109,6 +112,13 @@ def arm_rows(train: list[Record], arm: ArmConfig) -> list[Record]:
             for r in rows
         ]
     return rows
+
+
+def labelled_rows(arm: ArmConfig) -> list[Record]:
+    """The arm's rows labelled by construction: hard labels only, never a teacher score."""
+    return [
+        replace(r, teacher_score=None) for path in arm.labelled for r in read_records(Path(path))
+    ]
 
 
 def fit_config(base: FitConfig, arm: ArmConfig, seed: int) -> FitConfig:
@@ -236,7 +246,8 @@ def run_experiment(
                 raise RuntimeError(f"{arm_name} needs {base} trained first (list it before)")
             from train.category_probe import add_category_head
 
-            best = add_category_head(base / "best", arm_rows(train, arm), out / "best", seed=seed)
+            probe_rows = arm_rows(train, arm) + labelled_rows(arm)
+            best = add_category_head(base / "best", probe_rows, out / "best", seed=seed)
             sets = score_run(best, dev, evals, exp.score_batch_size)
             epoch = json.loads((best / SUMMARY_FILE).read_text())["epoch"]
             _write_scores(out, {"arm": arm_name, "seed": seed, "epoch": epoch, "sets": sets})
@@ -244,8 +255,7 @@ def run_experiment(
         rows = arm_rows(train, arm)
         if arm.augment:
             rows += arm_rows(load_augmentation(arm.augment, data_dir, cfg), arm)
-        for path in arm.labelled:
-            rows += [replace(r, teacher_score=None) for r in read_records(Path(path))]
+        rows += labelled_rows(arm)
         print(f"[experiment] {k}/{len(todo)} {arm_name} seed {seed}: {len(rows)} rows "
               f"({sum(r.label is None for r in rows)} unlabelled)")  # fmt: skip
         result = fit(rows, val, out, fit_cfg, use_teacher_scores=True)
@@ -358,11 +368,12 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
         table["refusal-prefix"] = prefix
     boot = bootstrap_against_baseline(runs, exp)
     choice = choose(exp, per_run, boot)
-    report = {"config": dataclasses.asdict(exp), "runs": per_run,
-              "table": table, "bootstrap": boot, "choice": choice}  # fmt: skip
+    category_choice = choose_categories(exp, per_run, boot)
+    report = {"config": dataclasses.asdict(exp), "runs": per_run, "table": table,
+              "bootstrap": boot, "choice": choice, "category_choice": category_choice}  # fmt: skip
     out = paths.root / "experiment"
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "report.md").write_text(markdown(exp, table, boot, per_run, choice))
+    (out / "report.md").write_text(markdown(exp, table, boot, per_run, choice, category_choice))
     print((out / "report.md").read_text())
 
 
@@ -422,6 +433,44 @@ def choose(
     return {"arm": arm, "seed": seed, "mean_dev_auprc": means, "why": why}
 
 
+def choose_categories(
+    exp: ExperimentConfig,
+    per_run: dict[str, list[dict[str, Any]]],
+    boot: dict[str, dict[str, dict[str, Any]]],
+) -> dict[str, Any]:
+    """Which category head ships, from the dev suite alone (the binary choice ranks on binary
+    AUPRC only, so a head that differs only in its hazards would never move it).
+
+    Among arms with a head and every seed run, the highest mean dev hazard AUPRC, if the paired
+    bootstrap finds it higher than the baseline's on at least one hazard and lower on no hazard
+    and no binary dev set; otherwise the baseline. Its seed with the best binary dev score.
+    """
+    complete = max((len(rs) for rs in per_run.values()), default=0)
+    means = {
+        a: float(np.mean([np.mean([m["auprc"] for m in r["categories"]["dev hazards"].values()])
+                          for r in rs]))
+        for a, rs in per_run.items()
+        if rs and len(rs) == complete and all("categories" in r for r in rs)
+    }  # fmt: skip
+    if exp.baseline not in means:
+        return {}
+    eligible = {}
+    for arm, mean in means.items():
+        verdicts = {
+            key.removesuffix(" auprc"): b["verdict"] for key, b in boot.get(arm, {}).items()
+            if key.startswith("dev") and key.endswith(" auprc")
+        }  # fmt: skip
+        hazard_higher = any(v == "higher" for k, v in verdicts.items() if "hazards/" in k)
+        if arm == exp.baseline or (hazard_higher and "lower" not in verdicts.values()):
+            eligible[arm] = mean
+    arm = max(eligible, key=lambda a: eligible[a])
+    seed = max(per_run[arm], key=lambda r: r["dev_score"])["seed"]
+    why = f"mean dev hazard AUPRC {means[arm]:.4f}"
+    if arm == exp.baseline:
+        why += "; no arm is higher on a dev hazard and lower on no dev set or hazard"
+    return {"arm": arm, "seed": seed, "mean_dev_hazard_auprc": means, "why": why}
+
+
 def bootstrap_against_baseline(
     runs: dict[str, list[Run]], exp: ExperimentConfig
 ) -> dict[str, dict[str, dict[str, Any]]]:
@@ -447,6 +496,47 @@ def bootstrap_against_baseline(
                 )
                 if b is not None:
                     out[arm][f"{name} {metric}"] = {**dataclasses.asdict(b), "verdict": b.verdict}
+        out[arm].update(bootstrap_hazards(arm_runs, base, exp.bootstrap))
+    return out
+
+
+def dev_hazards(run: Run) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None:
+    """(targets, category scores) over the run's dev sets with hazard targets, in name order."""
+    names = sorted(n for n, s in run.raw.items() if n.startswith("dev/") and "categories" in s)
+    if not names:
+        return None
+    targets = [[math.nan if v is None else v for v in row]
+               for n in names for row in run.raw[n]["hazards"]]  # fmt: skip
+    scores = [row for n in names for row in run.raw[n]["categories"]]
+    return np.array(targets, dtype=np.float32), np.array(scores, dtype=np.float32)
+
+
+def bootstrap_hazards(
+    arm_runs: list[Run], base: list[Run], resamples: int
+) -> dict[str, dict[str, Any]]:
+    """Paired bootstrap of each hazard's dev AUPRC (rows with a hard target), when both arms
+    have a category head and were scored on the same dev sets."""
+    arm_dev = [dev_hazards(r) for r in arm_runs]
+    base_dev = [dev_hazards(r) for r in base]
+    both = [*arm_dev, *base_dev]
+    if any(d is None for d in both) or len({d[0].shape for d in both if d is not None}) != 1:
+        return {}
+    targets = base_dev[0][0]  # type: ignore[index]
+    out: dict[str, dict[str, Any]] = {}
+    for j, code in enumerate(CATEGORY_CODES):
+        known = np.isin(targets[:, j], (0.0, 1.0))
+        labels = targets[known, j].astype(np.float64)
+        if not 0 < labels.sum() < len(labels):
+            continue
+        b = paired_bootstrap(
+            labels,
+            [(d[1][known, j].astype(np.float64), 0.5) for d in arm_dev if d is not None],
+            [(d[1][known, j].astype(np.float64), 0.5) for d in base_dev if d is not None],
+            METRICS["auprc"],
+            resamples,
+        )
+        if b is not None:
+            out[f"dev hazards/{code} auprc"] = {**dataclasses.asdict(b), "verdict": b.verdict}
     return out
 
 
@@ -461,6 +551,7 @@ def markdown(
     boot: dict[str, dict[str, dict[str, Any]]],
     per_run: dict[str, list[dict[str, Any]]],
     choice: dict[str, Any] | None = None,
+    category_choice: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         "# Experiment report",
@@ -508,6 +599,9 @@ def markdown(
     if choice:
         lines += ["", f"**Choice (dev only):** `{choice['arm']}`, seed {choice['seed']}: "
                   f"{choice['why']}."]  # fmt: skip
+    if category_choice:
+        lines += ["", f"**Category head (dev only):** `{category_choice['arm']}`, seed "
+                  f"{category_choice['seed']}: {category_choice['why']}."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
