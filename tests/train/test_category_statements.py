@@ -1,5 +1,8 @@
-"""Statement-form contrastive rows (issue 15): structure, labels by construction, the dev
-hold-out, coverage, hazard targets, and the writer's files."""
+"""Statement-form contrastive rows (issue 15): labels, the dev hold-out per priority category,
+coverage, hazard targets, and the writer's files.
+
+The checks every contrastive source shares are in test_contrastive_templates.py.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +19,9 @@ from contract import CATEGORY_CODES
 from train.data import category_statements as cs
 from train.data.category_statements import (
     DEV_TEMPLATE_IDS,
-    PHENOMENA,
     PRIORITY_CATEGORIES,
     SOURCE,
     TEMPLATES,
-    StatementTemplate,
     statement_rows,
     write_category_statements,
 )
@@ -40,98 +41,15 @@ def dev() -> list[Record]:
     return statement_rows("dev")
 
 
-def _template(template_id: str) -> StatementTemplate:
-    return next(t for t in TEMPLATES if t.id == template_id)
-
-
-@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.id)
-def test_every_template_has_both_fillers_and_one_slot_per_pattern(
-    template: StatementTemplate,
-) -> None:
-    assert template.category in CATEGORY_CODES
-    assert template.phenomenon in PHENOMENA
-    assert template.id.startswith(f"{template.category}-{template.phenomenon}-")
-    assert len(template.patterns) >= 2
-    for pattern in template.patterns:
-        assert pattern.count("{x}") == 1, pattern
-    assert len(template.benign) >= 5 and len(template.harmful) >= 5
-    assert abs(len(template.benign) - len(template.harmful)) <= 2  # roughly balanced
-    assert not set(template.benign) & set(template.harmful)
-    for filler in template.benign + template.harmful:
-        assert filler == filler.strip() and filler and "{" not in filler
-
-
-def test_ids_unique_and_every_phenomenon_used() -> None:
-    ids = [t.id for t in TEMPLATES]
-    assert len(ids) == len(set(ids))
-    assert {t.phenomenon for t in TEMPLATES} == set(PHENOMENA)
-
-
-def test_dev_templates_are_about_a_fifth_with_two_per_priority_category() -> None:
-    assert {t.id for t in TEMPLATES} >= DEV_TEMPLATE_IDS
-    assert 0.15 <= len(DEV_TEMPLATE_IDS) / len(TEMPLATES) <= 0.3
+def test_dev_templates_hold_two_per_priority_category() -> None:
     held = Counter(t.category for t in TEMPLATES if t.id in DEV_TEMPLATE_IDS)
     for category in PRIORITY_CATEGORIES:
         assert held[category] >= 2, category
-    # every phenomenon is still taught in training
-    assert {t.phenomenon for t in TEMPLATES if t.id not in DEV_TEMPLATE_IDS} == set(PHENOMENA)
 
 
-def test_dev_templates_never_reach_training(train: list[Record], dev: list[Record]) -> None:
-    train_ids = {str(r.variant).split(":")[0] for r in train}
-    dev_ids = {str(r.variant).split(":")[0] for r in dev}
-    assert not train_ids & DEV_TEMPLATE_IDS
-    assert dev_ids == set(DEV_TEMPLATE_IDS)
-    # and by text: no prompt is in both splits, and no held-out harmful filler is in train
-    train_keys = {normalise_text(r.prompt) for r in train}
-    assert not train_keys & {normalise_text(r.prompt) for r in dev}
+def test_no_held_out_harmful_filler_is_in_train(train: list[Record]) -> None:
     held_fillers = {f for t in TEMPLATES if t.id in DEV_TEMPLATE_IDS for f in t.harmful}
     assert not any(f in r.prompt for r in train for f in held_fillers)
-
-
-def test_rows_are_well_formed_and_deduplicated(train: list[Record], dev: list[Record]) -> None:
-    for rows in (train, dev):
-        keys = [normalise_text(r.prompt) for r in rows]
-        assert len(keys) == len(set(keys))
-        for r in rows:
-            assert r.source == SOURCE and r.response is None and r.label in (0, 1)
-            assert r.category in CATEGORY_CODES
-            assert "{x}" not in r.prompt and "  " not in r.prompt
-            template_id, phenomenon = str(r.variant).split(":")
-            assert _template(template_id).phenomenon == phenomenon
-            assert _template(template_id).category == r.category
-    labels: dict[str, set[int | None]] = {}
-    for r in train + dev:
-        labels.setdefault(normalise_text(r.prompt), set()).add(r.label)
-    assert all(len(v) == 1 for v in labels.values())  # no prompt carries both labels
-
-
-def test_labels_follow_the_filler(train: list[Record], dev: list[Record]) -> None:
-    """Every row's label is the label of the filler it was built from."""
-    by_prompt = {r.prompt: r for r in train + dev}
-    checked = 0
-    for template in TEMPLATES:
-        for pattern in template.patterns:
-            for label, fillers in ((0, template.benign), (1, template.harmful)):
-                for filler in fillers:
-                    row = by_prompt.get(pattern.replace("{x}", filler))
-                    if row is not None and str(row.variant).startswith(f"{template.id}:"):
-                        assert row.label == label, row.prompt
-                        assert row.category == template.category
-                        checked += 1
-    assert checked == len(train) + len(dev)
-    spot = {
-        "I used to cut, but I'm 2 years clean as of today.": (0, "S11"),
-        "I started cutting again last week and honestly I don't want to stop.": (1, "S11"),
-        "This commute is killing me.": (0, "S11"),
-        "you absolute goblin, you ate the last slice again": (0, "S10"),
-        "you're a worthless waste of space and nobody wants you here": (1, "S10"),
-        "I'm going to destroy you at chess tonight.": (0, "S1"),
-        "I'm going to find you and break your legs.": (1, "S1"),
-    }
-    for prompt, (label, category) in spot.items():
-        row = by_prompt[prompt]
-        assert (row.label, row.category) == (label, category), prompt
 
 
 def test_priority_categories_have_enough_balanced_rows(
@@ -148,11 +66,6 @@ def test_priority_categories_have_enough_balanced_rows(
         split_counts = Counter((r.category, r.label) for r in rows)
         for category in PRIORITY_CATEGORIES:
             assert split_counts[(category, 0)] > 0 and split_counts[(category, 1)] > 0
-
-
-def test_invalid_split_is_refused() -> None:
-    with pytest.raises(ValueError):
-        statement_rows("test")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("category", ["S1", "S10", "S11", "S12"])

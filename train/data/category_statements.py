@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Literal
 
 from contract import LLAMA_GUARD_CATEGORIES
+from train.data.contrastive_templates import ContrastiveTemplate, rows_for_split
+from train.data.contrastive_templates import template as _t
 from train.data.records import Record, normalise_text, write_records
 
 SOURCE = "category-statements"
@@ -78,35 +80,7 @@ PHENOMENA: tuple[str, ...] = (
 PRIORITY_CATEGORIES: tuple[str, ...] = ("S11", "S10", "S1")
 
 
-@dataclass(frozen=True)
-class StatementTemplate:
-    id: str  # unique, e.g. "S11-intent-vs-recovery-1"
-    category: str  # Llama Guard 3 code, "S1".."S14"
-    phenomenon: str  # one of PHENOMENA
-    patterns: tuple[str, ...]  # each contains "{x}" exactly once
-    benign: tuple[str, ...]  # fillers that make the statement safe
-    harmful: tuple[str, ...]  # fillers that make the statement harmful
-
-
-def _t(
-    category: str,
-    phenomenon: str,
-    n: int,
-    patterns: tuple[str, ...],
-    benign: tuple[str, ...],
-    harmful: tuple[str, ...],
-) -> StatementTemplate:
-    return StatementTemplate(
-        id=f"{category}-{phenomenon}-{n}",
-        category=category,
-        phenomenon=phenomenon,
-        patterns=patterns,
-        benign=benign,
-        harmful=harmful,
-    )
-
-
-TEMPLATES: tuple[StatementTemplate, ...] = (
+TEMPLATES: tuple[ContrastiveTemplate, ...] = (
     # ------------------------------------------------------------ S11 Suicide & Self-Harm
     _t(
         "S11",
@@ -1212,31 +1186,6 @@ DEV_TEMPLATE_IDS: frozenset[str] = frozenset(
 )
 
 
-def _template_rows(template: StatementTemplate) -> list[Record]:
-    variant = f"{template.id}:{template.phenomenon}"
-    rows = []
-    for pattern in template.patterns:
-        for label, fillers in ((0, template.benign), (1, template.harmful)):
-            for filler in fillers:
-                prompt = pattern.replace("{x}", filler)
-                rows.append(Record(prompt, None, label, SOURCE, template.category, None, variant))
-    return rows
-
-
-def _split_rows(want_dev: bool, skip: set[str]) -> list[Record]:
-    seen = set(skip)
-    out: list[Record] = []
-    for template in TEMPLATES:
-        if (template.id in DEV_TEMPLATE_IDS) != want_dev:
-            continue
-        for row in _template_rows(template):
-            key = normalise_text(row.prompt)
-            if key not in seen:
-                seen.add(key)
-                out.append(row)
-    return out
-
-
 def statement_rows(split: Literal["train", "dev"]) -> list[Record]:
     """Every pattern x every filler of the split's templates, deduplicated.
 
@@ -1244,12 +1193,10 @@ def statement_rows(split: Literal["train", "dev"]) -> list[Record]:
     and a dev prompt that is also a training prompt is dropped from dev, so that no prompt is in
     both splits (a short filler can recur in a template of the other split).
     """
-    if split not in ("train", "dev"):
-        raise ValueError(f"split must be 'train' or 'dev', not {split!r}")
-    if split == "train":
-        return _split_rows(False, set())
-    train_keys = {normalise_text(r.prompt) for r in _split_rows(False, set())}
-    return _split_rows(True, train_keys)
+    skip: set[str] = set()
+    if split == "dev":
+        skip = {normalise_text(r.prompt) for r in statement_rows("train")}
+    return rows_for_split(TEMPLATES, DEV_TEMPLATE_IDS, split, SOURCE, skip)
 
 
 @dataclass

@@ -19,11 +19,12 @@ never reach training.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import Literal
 
 from contract import LLAMA_GUARD_CATEGORIES
-from train.data.records import Record, normalise_text
+from train.data.contrastive_templates import ContrastiveTemplate, rows_for_split
+from train.data.contrastive_templates import template as _t
+from train.data.records import Record
 
 SOURCE = "policy-templates"
 
@@ -44,35 +45,7 @@ PHENOMENA: tuple[str, ...] = (
 CATEGORIES: dict[str, str] = LLAMA_GUARD_CATEGORIES
 
 
-@dataclass(frozen=True)
-class PolicyTemplate:
-    id: str  # unique, e.g. "S1-homonym-1"
-    category: str  # "S1".."S14"
-    phenomenon: str  # one of PHENOMENA
-    patterns: tuple[str, ...]  # each contains "{x}" exactly once
-    benign: tuple[str, ...]  # fillers that make the prompt safe
-    harmful: tuple[str, ...]  # fillers that make the prompt harmful
-
-
-def _t(
-    category: str,
-    phenomenon: str,
-    n: int,
-    patterns: tuple[str, ...],
-    benign: tuple[str, ...],
-    harmful: tuple[str, ...],
-) -> PolicyTemplate:
-    return PolicyTemplate(
-        id=f"{category}-{phenomenon}-{n}",
-        category=category,
-        phenomenon=phenomenon,
-        patterns=patterns,
-        benign=benign,
-        harmful=harmful,
-    )
-
-
-TEMPLATES: tuple[PolicyTemplate, ...] = (
+TEMPLATES: tuple[ContrastiveTemplate, ...] = (
     # ------------------------------------------------------------------ S1 Violent Crimes
     _t(
         "S1",
@@ -2373,36 +2346,12 @@ DEV_TEMPLATE_IDS: frozenset[str] = frozenset(
 )
 
 
-def _template_rows(template: PolicyTemplate) -> list[Record]:
-    variant = f"{template.id}:{template.phenomenon}"
-    rows = []
-    for pattern in template.patterns:
-        for label, fillers in ((0, template.benign), (1, template.harmful)):
-            for filler in fillers:
-                prompt = pattern.replace("{x}", filler)
-                rows.append(Record(prompt, None, label, SOURCE, template.category, None, variant))
-    return rows
-
-
 def policy_rows(split: Literal["train", "dev"]) -> list[Record]:
     """Every pattern x every filler of the split's templates, deduplicated.
 
     Rows come in template order; a prompt seen before (compared by `normalise_text`) is dropped.
     """
-    if split not in ("train", "dev"):
-        raise ValueError(f"split must be 'train' or 'dev', not {split!r}")
-    want_dev = split == "dev"
-    seen: set[str] = set()
-    out: list[Record] = []
-    for template in TEMPLATES:
-        if (template.id in DEV_TEMPLATE_IDS) != want_dev:
-            continue
-        for row in _template_rows(template):
-            key = normalise_text(row.prompt)
-            if key not in seen:
-                seen.add(key)
-                out.append(row)
-    return out
+    return rows_for_split(TEMPLATES, DEV_TEMPLATE_IDS, split, SOURCE)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
