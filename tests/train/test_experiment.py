@@ -23,7 +23,6 @@ from train.stages.experiment import (
     Run,
     bootstrap_hazards,
     choose,
-    choose_categories,
 )
 
 pytestmark = pytest.mark.slow
@@ -191,27 +190,32 @@ def test_an_arm_ships_only_if_higher_on_a_dev_set_and_lower_on_none() -> None:
     assert noise["arm"] == "base" and "any dev set" in noise["why"]
 
 
-def test_a_category_head_ships_only_if_higher_on_a_hazard_and_lower_on_nothing() -> None:
-    exp = ExperimentConfig(baseline="base", arms={"base": {}, "new": {}})
+def test_with_a_category_head_only_arms_with_one_compete_and_hazards_count() -> None:
+    exp = ExperimentConfig(baseline="base", arms={})
 
-    def runs(auprc: float) -> list[dict[str, Any]]:
-        hazards = {"S1": {"auprc": auprc}, "S11": {"auprc": auprc}}
-        return [{"seed": s, "dev_score": 0.7 + s / 100, "categories": {"dev hazards": hazards}}
-                for s in (1, 2, 3)]  # fmt: skip
+    def runs(dev: float, hazard: float | None) -> list[dict[str, Any]]:
+        extra = {} if hazard is None else {"categories": {"dev hazards": {"S1": {"auprc": hazard}}}}
+        return [{"seed": s, "dev_score": dev + s / 100, **extra} for s in (1, 2, 3)]
 
-    per_run = {"base": runs(0.3), "new": runs(0.6)}
+    per_run = {
+        "base": runs(0.70, 0.3),
+        "binary-only": runs(0.90, None),  # better binary, but no head: not a candidate
+        "same-binary-new-head": runs(0.70, 0.6),  # ties with base on binary, better head
+    }
 
-    def boot(**verdicts: str) -> dict[str, dict[str, dict[str, Any]]]:
-        return {"new": {f"{k.replace('_', '/')} auprc": {"verdict": v}
-                        for k, v in verdicts.items()}}  # fmt: skip
+    def boot(arm: str, **verdicts: str) -> dict[str, dict[str, dict[str, Any]]]:
+        return {arm: {f"{k.replace('_', '/')} auprc": {"verdict": v}
+                      for k, v in verdicts.items()}}  # fmt: skip
 
-    shipped = choose_categories(exp, per_run, boot(dev_hazards_S11="higher"))
-    assert (shipped["arm"], shipped["seed"]) == ("new", 3)
-    # a head that is better only on average, or better at the cost of a binary dev set, stays out
-    noise = choose_categories(exp, per_run, boot(dev_hazards_S11="no difference"))
-    assert noise["arm"] == "base"
-    costly = choose_categories(exp, per_run, boot(dev_hazards_S11="higher", dev_val="lower"))
-    assert costly["arm"] == "base"
+    head = "same-binary-new-head"
+    shipped = choose(exp, per_run, boot(head, dev_hazards_S1="higher", dev_val="no difference"))
+    assert (shipped["arm"], shipped["seed"]) == (head, 3)
+    # a better head that costs a binary dev set, or another hazard, stays out
+    costly = choose(exp, per_run, boot(head, dev_hazards_S1="higher", dev_val="lower"))
+    assert costly["arm"] == "base" and "dev/val" in costly["why"]
+    other = choose(exp, per_run, boot(head, dev_hazards_S1="higher", dev_hazards_S2="lower"))
+    assert other["arm"] == "base"
+    assert choose(exp, per_run, boot(head, dev_hazards_S1="no difference"))["arm"] == "base"
 
 
 def test_hazard_auprc_is_bootstrapped_on_the_dev_rows_with_a_hard_target() -> None:

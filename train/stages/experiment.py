@@ -368,12 +368,11 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
         table["refusal-prefix"] = prefix
     boot = bootstrap_against_baseline(runs, exp)
     choice = choose(exp, per_run, boot)
-    category_choice = choose_categories(exp, per_run, boot)
-    report = {"config": dataclasses.asdict(exp), "runs": per_run, "table": table,
-              "bootstrap": boot, "choice": choice, "category_choice": category_choice}  # fmt: skip
+    report = {"config": dataclasses.asdict(exp), "runs": per_run,
+              "table": table, "bootstrap": boot, "choice": choice}  # fmt: skip
     out = paths.root / "experiment"
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "report.md").write_text(markdown(exp, table, boot, per_run, choice, category_choice))
+    (out / "report.md").write_text(markdown(exp, table, boot, per_run, choice))
     print((out / "report.md").read_text())
 
 
@@ -393,6 +392,11 @@ def refusal_prefix_table(runs: dict[str, list[Run]]) -> dict[str, dict[str, tupl
     return out
 
 
+def _mean_hazard_auprc(run: dict[str, Any]) -> float:
+    hazards = run.get("categories", {}).get("dev hazards", {})
+    return float(np.mean([m["auprc"] for m in hazards.values()])) if hazards else -math.inf
+
+
 def choose(
     exp: ExperimentConfig,
     per_run: dict[str, list[dict[str, Any]]],
@@ -400,23 +404,30 @@ def choose(
 ) -> dict[str, Any]:
     """What ships, from the dev suite alone.
 
-    The arm with the highest mean dev AUPRC, if the paired bootstrap finds it higher than the
-    baseline on at least one dev set and lower on none; otherwise the baseline (the simpler
-    recipe: a difference inside the noise is no difference). Its seed with the best dev score.
-    Only arms with every seed run are candidates: no decision rests on fewer seeds.
+    The arm with the highest mean dev AUPRC (ties, such as category heads fitted on the same
+    binary runs, broken by mean dev hazard AUPRC), if the paired bootstrap finds it higher than
+    the baseline on at least one dev set or dev hazard and lower on none; otherwise the baseline
+    (the simpler recipe: a difference inside the noise is no difference). Its seed with the best
+    dev score. Only arms with every seed run are candidates: no decision rests on fewer seeds;
+    and when the baseline has a category head, only arms with one (the head is a feature).
     """
     complete = max((len(rs) for rs in per_run.values()), default=0)
-    means = {
-        a: float(np.mean([r["dev_score"] for r in rs]))
+    with_head = all("categories" in r for r in per_run.get(exp.baseline, []))
+    candidates = {
+        a: rs
         for a, rs in per_run.items()
-        if rs and len(rs) == complete
+        if rs and len(rs) == complete and (not with_head or all("categories" in r for r in rs))
     }
-    if not means:
+    if not candidates:
         return {}
-    best = max(means, key=lambda a: means[a])
+    means = {a: float(np.mean([r["dev_score"] for r in rs])) for a, rs in candidates.items()}
+    hazards = {
+        a: float(np.mean([_mean_hazard_auprc(r) for r in rs])) for a, rs in candidates.items()
+    }
+    best = max(means, key=lambda a: (means[a], hazards[a]))
     verdicts = {
         key.removesuffix(" auprc"): b["verdict"] for key, b in boot.get(best, {}).items()
-        if key.startswith("dev/") and key.endswith(" auprc")
+        if key.startswith("dev") and key.endswith(" auprc")
     }  # fmt: skip
     lower = [name for name, verdict in verdicts.items() if verdict == "lower"]
     higher = [name for name, verdict in verdicts.items() if verdict == "higher"]
@@ -428,47 +439,12 @@ def choose(
         why += (
             f" but its AUPRC is below `{exp.baseline}`'s beyond the noise on {', '.join(lower)}"
             if lower
-            else f" but is not above `{exp.baseline}` beyond the noise on any dev set"
+            else f" but is not above `{exp.baseline}` beyond the noise on any dev set or hazard"
         )
-    return {"arm": arm, "seed": seed, "mean_dev_auprc": means, "why": why}
-
-
-def choose_categories(
-    exp: ExperimentConfig,
-    per_run: dict[str, list[dict[str, Any]]],
-    boot: dict[str, dict[str, dict[str, Any]]],
-) -> dict[str, Any]:
-    """Which category head ships, from the dev suite alone (the binary choice ranks on binary
-    AUPRC only, so a head that differs only in its hazards would never move it).
-
-    Among arms with a head and every seed run, the highest mean dev hazard AUPRC, if the paired
-    bootstrap finds it higher than the baseline's on at least one hazard and lower on no hazard
-    and no binary dev set; otherwise the baseline. Its seed with the best binary dev score.
-    """
-    complete = max((len(rs) for rs in per_run.values()), default=0)
-    means = {
-        a: float(np.mean([np.mean([m["auprc"] for m in r["categories"]["dev hazards"].values()])
-                          for r in rs]))
-        for a, rs in per_run.items()
-        if rs and len(rs) == complete and all("categories" in r for r in rs)
-    }  # fmt: skip
-    if exp.baseline not in means:
-        return {}
-    eligible = {}
-    for arm, mean in means.items():
-        verdicts = {
-            key.removesuffix(" auprc"): b["verdict"] for key, b in boot.get(arm, {}).items()
-            if key.startswith("dev") and key.endswith(" auprc")
-        }  # fmt: skip
-        hazard_higher = any(v == "higher" for k, v in verdicts.items() if "hazards/" in k)
-        if arm == exp.baseline or (hazard_higher and "lower" not in verdicts.values()):
-            eligible[arm] = mean
-    arm = max(eligible, key=lambda a: eligible[a])
-    seed = max(per_run[arm], key=lambda r: r["dev_score"])["seed"]
-    why = f"mean dev hazard AUPRC {means[arm]:.4f}"
-    if arm == exp.baseline:
-        why += "; no arm is higher on a dev hazard and lower on no dev set or hazard"
-    return {"arm": arm, "seed": seed, "mean_dev_hazard_auprc": means, "why": why}
+    out: dict[str, Any] = {"arm": arm, "seed": seed, "mean_dev_auprc": means, "why": why}
+    if with_head:
+        out["mean_dev_hazard_auprc"] = hazards
+    return out
 
 
 def bootstrap_against_baseline(
@@ -551,7 +527,6 @@ def markdown(
     boot: dict[str, dict[str, dict[str, Any]]],
     per_run: dict[str, list[dict[str, Any]]],
     choice: dict[str, Any] | None = None,
-    category_choice: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         "# Experiment report",
@@ -599,9 +574,6 @@ def markdown(
     if choice:
         lines += ["", f"**Choice (dev only):** `{choice['arm']}`, seed {choice['seed']}: "
                   f"{choice['why']}."]  # fmt: skip
-    if category_choice:
-        lines += ["", f"**Category head (dev only):** `{category_choice['arm']}`, seed "
-                  f"{category_choice['seed']}: {category_choice['why']}."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
