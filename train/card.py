@@ -6,6 +6,7 @@ reports); the card names the commands that reproduce them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -204,7 +205,17 @@ prompt, or for a (prompt, response) pair. int8 ONNX, {c.model_mb:.1f} MB, served
 def model_section(c: CardInputs) -> str:
     """Base, teacher, the distillation recipe, the threshold, quantisation and its parity."""
     m, parity = c.manifest, c.parity
-    sfit, tfit = c.cfg.student.fit, c.cfg.teacher.fit
+    tfit = c.cfg.teacher.fit
+    # The exported run's own settings (an experiment arm's differ from `student.fit`).
+    sfit = m.metrics.get("fit") or dataclasses.asdict(c.cfg.student.fit)
+    layout = m.pair_layout
+    lengths = f"max length {m.max_length} tokens (longest-first truncation)"
+    if layout is not None:
+        lengths = (
+            f"prompts up to {m.max_length} tokens (longest-first truncation); pairs in a "
+            f"{layout.max_length}-token layout: the prompt's last {layout.prompt_tokens} tokens "
+            f"and the response's first {layout.response_tokens}"
+        )
     return f"""## Model
 - Base: {m.base_model}, with a new 2-class head{
         f" and a {len(m.categories)}-hazard category head (below)" if m.categories else ""
@@ -214,11 +225,11 @@ def model_section(c: CardInputs) -> str:
   human (or judge) label learn 0.5 x (cross-entropy + the distillation term) where the teacher
   scored them; rows without one (Do-Not-Answer's should-not-answer-but-not-harmful prompts,
   transfer text, HarmAug rows) learn the distillation term alone, never a thresholded
-  pseudo-label. Distillation term: KL(teacher || student) at temperature {sfit.temperature}, x
-  T^2. Rows without a human label take {sfit.unlabelled_share} of the draws, outside the class
-  balancer (harmful share {sfit.harmful_share} among labelled rows); source weights
-  {sfit.source_weights}. {sfit.epochs} epochs of {sfit.samples_per_epoch} samples, batch
-  {sfit.batch_size}, lr {sfit.lr}, max length {m.max_length} tokens (longest-first truncation).
+  pseudo-label. Distillation term: KL(teacher || student) at temperature {sfit["temperature"]},
+  x T^2. Rows without a human label take {sfit["unlabelled_share"]} of the draws, outside the
+  class balancer (harmful share {sfit["harmful_share"]} among labelled rows); source weights
+  {sfit["source_weights"]}. {sfit["epochs"]} epochs of {sfit["samples_per_epoch"]} samples,
+  batch {sfit["batch_size"]}, lr {sfit["lr"]}, {lengths}.
 - Teacher training: {tfit.base_model}, {tfit.epochs} epoch(s) of
   {tfit.samples_per_epoch or "all"} samples of the human-labelled training rows, embeddings
   and the first {tfit.freeze_layers} layers frozen, lr {tfit.lr}, max length
@@ -340,15 +351,20 @@ def reproduce_section(c: CardInputs) -> str:
     return f"""## Reproduce
 ```
 W=runs/reference   # data and teacher stages, then the arms behind the choice (3 seeds each)
-python -m train experiment --work-dir $W --arms no-aug,categories-probe,categories --seeds 3
-# ships the choice (report.json "choice"), e.g. categories-probe seed 1:
-python -m train export --work-dir $W --model $W/experiment/categories-probe/seed-1/best
+python -m train experiment --work-dir $W --seeds 3 --baseline no-aug \\
+    --arms no-aug,pairs,pairs-light,pairs-light-long,pairs-light-long-probe
+python -m train experiment --work-dir $W --seeds 3 \\
+    --arms pairs-light-long-probe,pairs-light-long-probe-stmt,statements,statements-probe
+# ships the choice (report.json "choice"): pairs-light-long-probe seed 3
+python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe/seed-3/best
 python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
 python -m train card --work-dir $W
-# the report again from the committed per-example scores (and 0.3.0's with --baseline no-aug
-# --arms no-aug,harmaug,recipe-0.2):
+# the reports again from the committed per-example scores
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-statements \\
+    --arms pairs-light-long-probe,pairs-light-long-probe-stmt,statements,statements-probe
 python -m train experiment --report-only --seeds 3 --work-dir train/reports/experiment-runs \\
-    --arms categories-probe,no-aug,categories,categories-cond
+    --baseline no-aug --arms no-aug,pairs,pairs-light,pairs-light-long
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```
 

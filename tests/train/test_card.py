@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 from train.card import floors, write_model_card
-from train.config import PipelineConfig
+from train.config import PipelineConfig, StudentConfig
 from train.evaluation.report import EvalReport
 
 PARITY = {"rows": 40, "auprc_torch_fp32": 0.9123, "auprc_onnx": 0.9101, "auprc_drop": 0.0022,
@@ -107,3 +108,17 @@ def test_floors_tick_what_the_student_meets() -> None:
     assert "- [ ] OAI AUPRC >= 0.72" in ticks
     assert "- [ ] XSTest safe prompts flagged <= 10%" in ticks
     assert ticks[-1] == "- [x] mean AUPRC within 0.05 of the teacher's (gap +0.037)"
+
+
+def test_the_recipe_is_the_exported_run_s_own(tiny_artifact: Path, tmp_path: Path) -> None:
+    # an experiment arm trains with settings of its own: the card follows the manifest's record
+    folder = tmp_path / "recorded"
+    shutil.copytree(tiny_artifact, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    fit = {**asdict(StudentConfig().fit), "samples_per_epoch": 9400, "lr": 1e-4}
+    manifest["metrics"]["fit"] = fit
+    manifest["pair_layout"] = {"max_length": 256, "prompt_tokens": 96, "response_tokens": 156}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    card = _card(folder, tmp_path)
+    assert "epochs of 9400 samples" in card and "lr 0.0001" in card
+    assert "pairs in a 256-token layout: the prompt's last 96 tokens" in card

@@ -23,6 +23,7 @@ from train.stages.experiment import (
     Run,
     bootstrap_hazards,
     choose,
+    dev_score,
 )
 
 pytestmark = pytest.mark.slow
@@ -234,3 +235,11 @@ def test_hazard_auprc_is_bootstrapped_on_the_dev_rows_with_a_hard_target() -> No
                              [run(s, 0.0) for s in (1, 2, 3)], 200)  # fmt: skip
     assert list(boot) == ["dev hazards/S1 auprc"]
     assert boot["dev hazards/S1 auprc"]["verdict"] == "higher"
+
+
+def test_runs_are_ranked_on_the_dev_sets_every_run_has() -> None:
+    metrics = {"dev/a": {"auprc": 0.9}, "dev/b": {"auprc": 0.5}, "eval/x": {"auprc": 0.1},
+               "dev/transfer": {"spearman": 0.8}}  # fmt: skip
+    assert dev_score(metrics) == pytest.approx(0.7)
+    # a set only some runs were scored on does not move their rank
+    assert dev_score(metrics, {"dev/a"}) == pytest.approx(0.9)

@@ -318,9 +318,17 @@ def category_metrics(raw_sets: dict[str, Any]) -> dict[str, Any] | None:
     return out
 
 
-def dev_score(metrics: dict[str, dict[str, float]]) -> float:
-    """The ranking figure: mean AUPRC over the dev sets that have both classes."""
-    values = [m["auprc"] for name, m in metrics.items() if name.startswith("dev/") and "auprc" in m]
+def ranked_sets(metrics: dict[str, dict[str, float]]) -> set[str]:
+    """The dev sets with both classes (an AUPRC) in one run's metrics."""
+    return {name for name, m in metrics.items() if name.startswith("dev/") and "auprc" in m}
+
+
+def dev_score(metrics: dict[str, dict[str, float]], sets: set[str] | None = None) -> float:
+    """The ranking figure: mean AUPRC over the dev sets that have both classes; only over
+    `sets` when given, the sets every run of a report was scored on, so that a run scored on a
+    dev set added later is not ranked on more sets than the others."""
+    names = ranked_sets(metrics) if sets is None else ranked_sets(metrics) & sets
+    values = [metrics[name]["auprc"] for name in sorted(names)]
     return float(np.mean(values)) if values else math.nan
 
 
@@ -340,9 +348,13 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
         ]
         for arm, rs in runs.items()
     }
+    every_run = [r for arm_runs in per_run.values() for r in arm_runs]
+    shared = (
+        set.intersection(*(ranked_sets(r["metrics"]) for r in every_run)) if every_run else set()
+    )
     for arm, arm_runs in per_run.items():
         for r, run in zip(arm_runs, runs[arm], strict=True):
-            r["dev_score"] = dev_score(r["metrics"])
+            r["dev_score"] = dev_score(r["metrics"], shared)
             if (cats := category_metrics(run.raw)) is not None:
                 r["categories"] = cats
     table: dict[str, dict[str, dict[str, tuple[float, float]]]] = {}

@@ -118,7 +118,7 @@ def run(
             threshold=threshold, teacher=teacher, license=NON_COMMERCIAL,
             training_data=training_data_manifest(),
             metrics={"validation": summary["val"], "epoch": summary["epoch"],
-                     "threshold_rule": threshold_rule(cfg)},
+                     "threshold_rule": threshold_rule(cfg), "fit": summary["config"]},
             pair_layout=layout, **head, **strategy,
         )  # fmt: skip
         parity = measure_parity(model_dir, out_dir, val, max_length, threshold, layout)
