@@ -22,13 +22,32 @@ T = TypeVar("T")
 
 
 def read_yaml(path: Path | None) -> dict[str, Any]:
-    """The file's mapping ({} without a file, or for an empty one)."""
+    """The file's mapping ({} without a file, or for an empty one).
+
+    `extends: other.yaml` (relative to the file) reads that file first and lays this one over
+    it, section by section, so a variant of a config states only its own changes.
+    """
     if path is None:
         return {}
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
-    return raw
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    return _laid_over(read_yaml(Path(path).parent / str(base)), raw)
+
+
+def _laid_over(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """`top` over `base`: mappings merge key by key, anything else (lists too) replaces."""
+    out = dict(base)
+    for key, value in top.items():
+        below = out.get(key)
+        if isinstance(value, Mapping) and isinstance(below, dict):
+            out[key] = _laid_over(below, value)
+        else:
+            out[key] = value
+    return out
 
 
 def merged_over_defaults(

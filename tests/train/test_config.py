@@ -69,3 +69,15 @@ def test_augment_variants_are_checked(tmp_path: Path) -> None:
         load_augment_config(_write(tmp_path, {"variants": [{"nam": "a"}]}))
     with pytest.raises(ValueError, match="at least one prompt variant"):
         load_augment_config(_write(tmp_path, {"variants": []}))
+
+
+def test_a_config_extends_another_and_states_only_its_changes(tmp_path: Path) -> None:
+    base = {"work_dir": "runs/base", "teacher": {"labelled": ["a.jsonl"],
+            "fit": {"lr": 1e-5, "max_length": 64}}}  # fmt: skip
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
+    variant = {"extends": "base.yaml", "work_dir": "runs/variant",
+               "teacher": {"labelled": ["b.jsonl"], "fit": {"max_length": 96}}}  # fmt: skip
+    cfg = load_config(_write(tmp_path, variant))
+    assert cfg.work_dir == "runs/variant"
+    assert cfg.teacher.labelled == ["b.jsonl"]  # a list replaces
+    assert (cfg.teacher.fit.lr, cfg.teacher.fit.max_length) == (1e-5, 96)  # a section merges
