@@ -294,16 +294,26 @@ def load_run(path: Path, exp: ExperimentConfig) -> Run:
     return Run(raw["arm"], int(raw["seed"]), threshold, sets, raw["sets"])
 
 
+def dev_hazards(
+    raw_sets: dict[str, Any],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None:
+    """(targets, category scores) over a run's dev sets with a category head's scores, in name
+    order (so that two runs' rows line up)."""
+    names = sorted(n for n, s in raw_sets.items() if n.startswith("dev/") and "categories" in s)
+    if not names:
+        return None
+    targets = [[math.nan if v is None else v for v in row]
+               for n in names for row in raw_sets[n]["hazards"]]  # fmt: skip
+    scores = [row for n in names for row in raw_sets[n]["categories"]]
+    return np.array(targets, dtype=np.float32), np.array(scores, dtype=np.float32)
+
+
 def category_metrics(raw_sets: dict[str, Any]) -> dict[str, Any] | None:
     """A category run's hazard thresholds (dev), dev hazard metrics and OAI key metrics."""
-    dev = [s for name, s in raw_sets.items() if name.startswith("dev/") and "hazards" in s]
-    if not dev:
+    dev = dev_hazards(raw_sets)
+    if dev is None:
         return None
-    targets = np.array(
-        [[math.nan if v is None else v for v in row] for s in dev for row in s["hazards"]],
-        dtype=np.float32,
-    )
-    scores = np.array([row for s in dev for row in s["categories"]], dtype=np.float32)
+    targets, scores = dev
     thresholds = hazard_thresholds(targets, scores)
     out: dict[str, Any] = {
         "thresholds": thresholds,
@@ -488,24 +498,13 @@ def bootstrap_against_baseline(
     return out
 
 
-def dev_hazards(run: Run) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None:
-    """(targets, category scores) over the run's dev sets with hazard targets, in name order."""
-    names = sorted(n for n, s in run.raw.items() if n.startswith("dev/") and "categories" in s)
-    if not names:
-        return None
-    targets = [[math.nan if v is None else v for v in row]
-               for n in names for row in run.raw[n]["hazards"]]  # fmt: skip
-    scores = [row for n in names for row in run.raw[n]["categories"]]
-    return np.array(targets, dtype=np.float32), np.array(scores, dtype=np.float32)
-
-
 def bootstrap_hazards(
     arm_runs: list[Run], base: list[Run], resamples: int
 ) -> dict[str, dict[str, Any]]:
     """Paired bootstrap of each hazard's dev AUPRC (rows with a hard target), when both arms
     have a category head and were scored on the same dev sets."""
-    arm_dev = [dev_hazards(r) for r in arm_runs]
-    base_dev = [dev_hazards(r) for r in base]
+    arm_dev = [dev_hazards(r.raw) for r in arm_runs]
+    base_dev = [dev_hazards(r.raw) for r in base]
     both = [*arm_dev, *base_dev]
     if any(d is None for d in both) or len({d[0].shape for d in both if d is not None}) != 1:
         return {}
