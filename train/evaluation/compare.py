@@ -4,6 +4,9 @@ A run's scores are kept per example, so every figure here is recomputed from the
 bootstrap resamples examples (the same indices for both arms), averages each arm's metric over
 its seeds on the resample, and reports the difference arm - baseline: its mean, 95% interval
 and the share of resamples where it is <= 0. An interval that contains 0 is "no difference".
+A decision over many such comparisons at once (every dev set and hazard of an arm) adjusts
+their two-sided p-values with Holm's step-down method (`holm`), so that the chance of any
+spurious "higher" or "lower" in the family stays at 5%.
 """
 
 from __future__ import annotations
@@ -103,6 +106,9 @@ class Bootstrap:
     low: float
     high: float
     p_not_better: float  # share of resamples with diff <= 0
+    # two-sided: twice the smaller tail's share, counted as (k + 1) / (resamples + 1) so that
+    # a finite bootstrap never claims p = 0
+    p: float = 1.0
 
     @property
     def verdict(self) -> str:
@@ -138,4 +144,18 @@ def paired_bootstrap(
         diffs[b] = seed_mean(arm, idx) - seed_mean(baseline, idx)
     diffs = diffs[~np.isnan(diffs)]
     low, high = np.percentile(diffs, [2.5, 97.5])
-    return Bootstrap(observed, float(low), float(high), float((diffs <= 0).mean()))
+    tail = min(int((diffs <= 0).sum()), int((diffs >= 0).sum()))
+    p = min(1.0, 2 * (tail + 1) / (len(diffs) + 1))
+    return Bootstrap(observed, float(low), float(high), float((diffs <= 0).mean()), p)
+
+
+def holm(p_values: dict[str, float]) -> dict[str, float]:
+    """Holm-adjusted p-values of a family of comparisons (family-wise error control)."""
+    order = sorted(p_values, key=lambda k: p_values[k])
+    m = len(order)
+    out: dict[str, float] = {}
+    running = 0.0
+    for i, key in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p_values[key]))
+        out[key] = running
+    return out

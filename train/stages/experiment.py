@@ -9,7 +9,10 @@ initialisation and the data order. Every decision input comes from the dev suite
 - the threshold of each run is set on the dev ToxicChat slice at `target_fpr` of its safe
   prompts (real user traffic);
 - the arms are ranked by their mean dev AUPRC (seed validation split, held-out templates, the
-  dev ToxicChat slice, the held-out jailbreak attack).
+  dev ToxicChat slice, the held-out jailbreak attack);
+- an arm beats the baseline when it is higher on at least one dev set or dev hazard and lower
+  on none, each judged by a paired bootstrap whose p-values are Holm-adjusted over all of the
+  arm's dev comparisons (`correction: holm`; `none` is the rule the reports before it used).
 
 The eval sets are scored once per run and reported beside, never used to choose.
 `report.md` / `report.json`: mean and sd over seeds of every metric, and a paired bootstrap of
@@ -43,6 +46,7 @@ from train.evaluation.categories import (
 from train.evaluation.compare import (
     METRICS,
     SetScores,
+    holm,
     mean_sd,
     paired_bootstrap,
     run_metrics,
@@ -74,6 +78,10 @@ class ArmConfig:
     # The 0.2.0 recipe: unlabelled rows get cross-entropy on teacher score >= 0.5, and the
     # class balancer counts them by that pseudo-label.
     pseudo_labels: bool = False
+    # another teacher's scores of this work dir's training split (its `teacher_scores/` folder,
+    # relative to this work dir): the arm distils from that teacher, e.g. one retrained in
+    # another layout on a copy of this work dir's data (train/configs/teacher-layout.yaml)
+    teacher_scores: str | None = None
     fit: dict[str, Any] = field(default_factory=dict)  # FitConfig overrides
 
 
@@ -88,6 +96,7 @@ class ExperimentConfig:
         default_factory=lambda: ["oai", "toxicchat", "harmbench", "xstest"]
     )
     bootstrap: int = 1000
+    correction: str = "holm"  # over an arm's dev comparisons: "holm" or "none"
     # dev sets beyond the data stage's (name -> file of labelled rows); every run is scored on
     # them, runs done before a set was added included
     extra_dev: dict[str, str] = field(default_factory=dict)
@@ -112,6 +121,17 @@ def arm_rows(train: list[Record], arm: ArmConfig) -> list[Record]:
             for r in rows
         ]
     return rows
+
+
+def teacher_rows(train: list[Record], paths: WorkPaths, arm: ArmConfig) -> list[Record]:
+    """The training split as the arm's teacher scored it: the work dir's own teacher, or the
+    one whose `teacher_scores/` the arm names (the same rows, in the same order)."""
+    if arm.teacher_scores is None:
+        return train
+    other = read_records(paths.root / arm.teacher_scores / "train.jsonl.gz")
+    if other != train:  # records compare without their teacher scores
+        raise ValueError(f"{arm.teacher_scores}: not a scoring of this work dir's training split")
+    return other
 
 
 def labelled_rows(arm: ArmConfig) -> list[Record]:
@@ -252,7 +272,7 @@ def run_experiment(
             epoch = json.loads((best / SUMMARY_FILE).read_text())["epoch"]
             _write_scores(out, {"arm": arm_name, "seed": seed, "epoch": epoch, "sets": sets})
             continue
-        rows = arm_rows(train, arm)
+        rows = arm_rows(teacher_rows(train, paths, arm), arm)
         if arm.augment:
             rows += arm_rows(load_augmentation(arm.augment, data_dir, cfg), arm)
         rows += labelled_rows(arm)
@@ -428,8 +448,9 @@ def choose(
 
     The arm with the highest mean dev AUPRC (ties, such as category heads fitted on the same
     binary runs, broken by mean dev hazard AUPRC), if the paired bootstrap finds it higher than
-    the baseline on at least one dev set or dev hazard and lower on none; otherwise the baseline
-    (the simpler recipe: a difference inside the noise is no difference). Its seed with the best
+    the baseline on at least one dev set or dev hazard and lower on none (Holm-adjusted over
+    those comparisons unless `correction: none`); otherwise the baseline (the simpler recipe: a
+    difference inside the noise is no difference). Its seed with the best
     dev score. Only arms with every seed run are candidates: no decision rests on fewer seeds;
     and when the baseline has a category head, only arms with one (the head is a feature).
     """
@@ -448,8 +469,8 @@ def choose(
     }
     best = max(means, key=lambda a: (means[a], hazards[a]))
     verdicts = {
-        key.removesuffix(" auprc"): b["verdict"] for key, b in boot.get(best, {}).items()
-        if key.startswith("dev") and key.endswith(" auprc")
+        key.removesuffix(" auprc"): b.get("decision", b["verdict"])
+        for key, b in boot.get(best, {}).items() if _in_family(key)
     }  # fmt: skip
     lower = [name for name, verdict in verdicts.items() if verdict == "lower"]
     higher = [name for name, verdict in verdicts.items() if verdict == "higher"]
@@ -457,12 +478,15 @@ def choose(
     arm = best if wins or exp.baseline not in means else exp.baseline
     seed = max(per_run[arm], key=lambda r: r["dev_score"])["seed"]
     why = f"`{best}` has the highest mean dev AUPRC ({means[best]:.4f})"
+    noise = "the noise" if exp.correction == "none" else f"the noise (Holm, {len(verdicts)} tests)"
     if arm != best:
         why += (
-            f" but its AUPRC is below `{exp.baseline}`'s beyond the noise on {', '.join(lower)}"
+            f" but its AUPRC is below `{exp.baseline}`'s beyond {noise} on {', '.join(lower)}"
             if lower
-            else f" but is not above `{exp.baseline}` beyond the noise on any dev set or hazard"
+            else f" but is not above `{exp.baseline}` beyond {noise} on any dev set or hazard"
         )
+    elif best != exp.baseline and exp.correction != "none":
+        why += f", higher beyond {noise} on {', '.join(higher)} and lower on none"
     out: dict[str, Any] = {"arm": arm, "seed": seed, "mean_dev_auprc": means, "why": why}
     if with_head:
         out["mean_dev_hazard_auprc"] = hazards
@@ -495,7 +519,24 @@ def bootstrap_against_baseline(
                 if b is not None:
                     out[arm][f"{name} {metric}"] = {**dataclasses.asdict(b), "verdict": b.verdict}
         out[arm].update(bootstrap_hazards(arm_runs, base, exp.bootstrap))
+        if exp.correction == "holm":
+            family = {k: b["p"] for k, b in out[arm].items() if _in_family(k)}
+            for key, adjusted in holm(family).items():
+                row = out[arm][key]
+                row["holm_p"] = adjusted
+                row["decision"] = (
+                    "no difference"
+                    if adjusted >= 0.05
+                    else "higher"
+                    if row["diff"] > 0
+                    else "lower"
+                )
     return out
+
+
+def _in_family(key: str) -> bool:
+    """A bootstrap row the choice rests on: a dev set's or a dev hazard's AUPRC."""
+    return key.startswith("dev") and key.endswith(" auprc")
 
 
 def bootstrap_hazards(
@@ -564,7 +605,7 @@ def markdown(
         for m in metrics:
             cells = [_ms(table[a].get(name, {}).get(m, (math.nan, math.nan))) for a in table]
             lines.append(f"| {name} | {m} | " + " | ".join(cells) + " |")
-    if boot:
+    if boot and exp.correction == "none":
         lines += ["", f"## Paired bootstrap against `{exp.baseline}` ({exp.bootstrap} resamples)",
                   "", "| arm | set and metric | difference | 95% interval | verdict |",
                   "|---|---|---|---|---|"]  # fmt: skip
@@ -572,6 +613,19 @@ def markdown(
             for key, b in rows.items():
                 lines.append(f"| `{arm}` | {key} | {b['diff']:+.3f} | "
                              f"[{b['low']:+.3f}, {b['high']:+.3f}] | {b['verdict']} |")  # fmt: skip
+    elif boot:
+        lines += ["", f"## Paired bootstrap against `{exp.baseline}` ({exp.bootstrap} resamples)",
+                  "", "The decision column: the dev AUPRC rows the choice rests on, with their "
+                  "p-values Holm-adjusted over the arm's dev comparisons; the others are reported "
+                  "at 95% each.", "",
+                  "| arm | set and metric | difference | 95% interval | verdict | Holm p | "
+                  "decision |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for arm, rows in boot.items():
+            for key, b in rows.items():
+                holm_p = f"{b['holm_p']:.3f}" if "holm_p" in b else ""
+                lines.append(f"| `{arm}` | {key} | {b['diff']:+.3f} | "
+                             f"[{b['low']:+.3f}, {b['high']:+.3f}] | {b['verdict']} | {holm_p} | "
+                             f"{b.get('decision', '')} |")  # fmt: skip
     lines += [
         "",
         "## Per run",
@@ -594,6 +648,8 @@ def load_experiment_config(raw: dict[str, Any] | None) -> ExperimentConfig:
     if unknown:
         raise ValueError(f"experiment: unknown keys {sorted(unknown)}")
     exp = ExperimentConfig(**raw)
+    if exp.correction not in ("holm", "none"):
+        raise ValueError(f"experiment.correction: 'holm' or 'none', got {exp.correction!r}")
     for name in exp.arms:
         exp.arm(name)  # unknown arm keys fail here, before any training
     return exp
