@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import subprocess
@@ -17,14 +18,25 @@ from loadtest.processes import REPO_ROOT
 from tests.fixtures.tiny_classifier import build_tiny_classifier
 from train.data.policy_templates import policy_rows
 from train.data.records import Record, normalise_text, read_records, write_records
-from train.evaluation.compare import paired_bootstrap, safe_flagged, threshold_at_fpr
+from train.evaluation.compare import (
+    SetScores,
+    auprc,
+    holm,
+    paired_bootstrap,
+    safe_flagged,
+    threshold_at_fpr,
+)
 from train.stages.experiment import (
+    ArmConfig,
     ExperimentConfig,
     Run,
+    bootstrap_against_baseline,
     bootstrap_hazards,
     choose,
     dev_score,
+    teacher_rows,
 )
+from train.work_paths import WorkPaths
 
 pytestmark = pytest.mark.slow
 
@@ -243,3 +255,83 @@ def test_runs_are_ranked_on_the_dev_sets_every_run_has() -> None:
     assert dev_score(metrics) == pytest.approx(0.7)
     # a set only some runs were scored on does not move their rank
     assert dev_score(metrics, {"dev/a"}) == pytest.approx(0.9)
+
+
+def test_holm_adjusts_each_p_value_by_its_rank_and_keeps_the_order() -> None:
+    adjusted = holm({"a": 0.01, "b": 0.04, "c": 0.03})
+    assert adjusted == pytest.approx({"a": 0.03, "c": 0.06, "b": 0.06})
+    assert holm({"only": 0.02}) == {"only": 0.02}
+
+
+def test_a_bootstrap_p_value_is_small_for_a_real_difference_and_never_zero() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 300).astype(float)
+    strong = [(labels + rng.random(300), 0.5) for _ in range(3)]
+    weak = [(0.2 * labels + rng.random(300), 0.5) for _ in range(3)]
+    real = paired_bootstrap(labels, strong, weak, auprc, 200)
+    assert real is not None and 0 < real.p < 0.02
+    same = paired_bootstrap(labels, weak, weak, auprc, 200)
+    assert same is not None and same.p == 1.0
+
+
+def _run_on(sets: dict[str, tuple[np.ndarray, np.ndarray]], seed: int) -> Run:
+    return Run("x", seed, 0.5, {n: SetScores(y, s) for n, (y, s) in sets.items()}, {})
+
+
+def test_the_choice_rests_on_holm_adjusted_dev_auprc_only() -> None:
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 200).astype(float)
+
+    def runs(signal: float) -> list[Run]:
+        return [
+            _run_on({name: (labels, signal * labels + rng.random(200))
+                     for name in ("dev/a", "dev/b", "eval/x")}, seed)
+            for seed in (1, 2, 3)
+        ]  # fmt: skip
+
+    exp = ExperimentConfig(baseline="base", bootstrap=200)
+    boot = bootstrap_against_baseline({"base": runs(0.3), "new": runs(3.0)}, exp)["new"]
+    for key in ("dev/a auprc", "dev/b auprc"):
+        assert boot[key]["decision"] == "higher" and boot[key]["holm_p"] >= boot[key]["p"]
+    assert "decision" not in boot["eval/x auprc"] and "decision" not in boot["dev/a safe_flagged"]
+    uncorrected = dataclasses.replace(exp, correction="none")
+    assert (
+        "decision"
+        not in bootstrap_against_baseline({"base": runs(0.3), "new": runs(3.0)}, uncorrected)[
+            "new"
+        ]["dev/a auprc"]
+    )
+
+
+def test_a_lower_verdict_that_holm_finds_in_the_noise_does_not_hold_an_arm_back() -> None:
+    exp = ExperimentConfig(baseline="base", arms={})
+    per_run = {
+        "base": [{"seed": s, "dev_score": 0.70} for s in (1, 2, 3)],
+        "new": [{"seed": s, "dev_score": 0.80} for s in (1, 2, 3)],
+    }
+    boot = {"new": {
+        "dev/a auprc": {"verdict": "higher", "decision": "higher"},
+        "dev/b auprc": {"verdict": "lower", "decision": "no difference"},
+    }}  # fmt: skip
+    chosen = choose(exp, per_run, boot)
+    assert chosen["arm"] == "new" and "Holm, 2 tests" in chosen["why"]
+    boot["new"]["dev/b auprc"]["decision"] = "lower"
+    assert choose(exp, per_run, boot)["arm"] == "base"
+
+
+def test_an_arm_distils_from_another_teacher_only_if_it_scored_the_same_rows(
+    tmp_path: Path,
+) -> None:
+    train = [Record("a", None, None, "s", teacher_score=0.1), Record("b", None, 1, "s")]
+    other = tmp_path / "other" / "teacher_scores"
+    write_records(
+        other / "train.jsonl.gz",
+        [Record("a", None, None, "s", teacher_score=0.9), Record("b", None, 1, "s")],
+    )
+    paths = WorkPaths(tmp_path / "work")
+    paths.root.mkdir()
+    arm = ArmConfig(teacher_scores="../other/teacher_scores")
+    assert [r.teacher_score for r in teacher_rows(train, paths, arm)] == [0.9, None]
+    assert teacher_rows(train, paths, ArmConfig()) is train
+    with pytest.raises(ValueError, match="not a scoring"):
+        teacher_rows(train[:1], paths, arm)
