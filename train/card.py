@@ -351,19 +351,21 @@ def reproduce_section(c: CardInputs) -> str:
     return f"""## Reproduce
 ```
 W=runs/reference   # data and teacher stages, then the arms behind the choice (3 seeds each)
-python -m train experiment --work-dir $W --seeds 3 --baseline no-aug \\
+U=train/configs/uncorrected.yaml   # the choice rule these reports were decided under
+python -m train experiment --config $U --work-dir $W --seeds 3 --baseline no-aug \\
     --arms no-aug,pairs,pairs-light,pairs-light-long,pairs-light-long-probe
-python -m train experiment --work-dir $W --seeds 3 \\
+python -m train experiment --config $U --work-dir $W --seeds 3 \\
     --arms pairs-light-long-probe,pairs-light-long-probe-stmt,statements,statements-probe
 # ships the choice (report.json "choice"): pairs-light-long-probe seed 3
 python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe/seed-3/best
 python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
 python -m train card --work-dir $W
 # the reports again from the committed per-example scores
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $U --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-statements \\
     --arms pairs-light-long-probe,pairs-light-long-probe-stmt,statements,statements-probe
-python -m train experiment --report-only --seeds 3 --work-dir train/reports/experiment-runs \\
+python -m train experiment --config $U --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs \\
     --baseline no-aug --arms no-aug,pairs,pairs-light,pairs-light-long
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```

@@ -4,8 +4,10 @@ The encoder and the binary head stay exactly as trained, so every binary score i
 the head's rows are fitted by masked binary cross-entropy with L2, full batch, on the features
 the classifier layer reads, against the conditional targets of `train.data.hazards`
 (P(hazard | harmful): the harmful rows whose source names their hazards, and RealToxicityPrompts
-openings by type). The model then exposes P(harmful) x P(hazard | harmful), as a conditional
-head trained end to end does (`train.modeling.exposed_category_logits`).
+openings by type), and optionally against the teacher's category scores where no source names
+a row's hazards (`train.stages.teacher_categories`; each such row weighted by how harmful it
+is). The model then exposes P(harmful) x P(hazard | harmful), as a conditional head trained
+end to end does (`train.modeling.exposed_category_logits`).
 
 Why a probe: trained end to end beside the binary loss at the encoder's learning rate, the new
 head's 14 rows moved little from their random start in 1,000 steps and learnt the hazards' base
@@ -60,19 +62,22 @@ def fit_probe(
     targets: npt.NDArray[np.float32],
     *,
     seed: int,
+    weights: npt.NDArray[np.float32] | None = None,
     weight_decay: float = 1e-3,
     steps: int = 600,
     lr: float = 0.05,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Weights (n_hazards, dim) and bias (n_hazards,) minimising masked BCE + L2."""
+    """Weights (n_hazards, dim) and bias (n_hazards,) minimising masked BCE + L2; `weights`:
+    each row's weight in the BCE (default 1)."""
     torch.manual_seed(seed)
     x = torch.from_numpy(features)
     t = torch.from_numpy(targets)
+    w = None if weights is None else torch.from_numpy(weights)
     weight = torch.nn.Parameter(torch.randn(t.shape[1], x.shape[1]) * 0.01)
     bias = torch.nn.Parameter(torch.zeros(t.shape[1]))
     optimizer = torch.optim.Adam([weight, bias], lr=lr)
     for _ in range(steps):
-        loss = category_loss(F.linear(x, weight, bias), t) + weight_decay * weight.pow(2).sum()
+        loss = category_loss(F.linear(x, weight, bias), t, w) + weight_decay * weight.pow(2).sum()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -80,19 +85,35 @@ def fit_probe(
 
 
 def add_category_head(
-    model_dir: Path, rows: list[Record], out_dir: Path, *, seed: int, batch_size: int = 64
+    model_dir: Path,
+    rows: list[Record],
+    out_dir: Path,
+    *,
+    seed: int,
+    batch_size: int = 64,
+    soft: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
 ) -> Path:
-    """`model_dir` (a binary classifier) with a probe-fitted category head, saved to `out_dir`."""
+    """`model_dir` (a binary classifier) with a probe-fitted category head, saved to `out_dir`.
+
+    `soft`: (targets, weights) per row from the teacher
+    (`train.stages.teacher_categories.soft_targets`), taken by the rows whose source names no
+    hazard."""
     summary = json.loads((Path(model_dir) / SUMMARY_FILE).read_text())
     max_length = int(summary["config"]["max_length"])
     clf = Classifier.load(model_dir, max_length, layout=pair_layout(summary))
     if clf.has_categories:
         raise ValueError(f"{model_dir} already has a category head")
     targets = hazard_matrix(rows, conditional=True)
+    weights = np.ones(len(rows), dtype=np.float32)
+    fill = np.zeros(len(rows), dtype=bool)
+    if soft is not None:
+        fill = np.isnan(targets).all(axis=1) & (soft[1] > 0)
+        targets[fill], weights[fill] = soft[0][fill], soft[1][fill]
     known = [i for i, row in enumerate(targets) if not np.isnan(row).all()]
     picked = [rows[i] for i in known]
     print(f"[probe] fitting {len(CATEGORY_CODES)} hazards on {len(picked)} rows of {model_dir}")
-    weight, bias = fit_probe(classifier_inputs(clf, picked, batch_size), targets[known], seed=seed)
+    features = classifier_inputs(clf, picked, batch_size)
+    weight, bias = fit_probe(features, targets[known], seed=seed, weights=weights[known])
     model = AutoModelForSequenceClassification.from_pretrained(
         model_dir, num_labels=2 + len(CATEGORY_CODES), ignore_mismatched_sizes=True
     )
@@ -109,6 +130,7 @@ def add_category_head(
         if (Path(model_dir) / name).is_file():
             shutil.copy(Path(model_dir) / name, out_dir / name)
     summary["config"] = {**summary["config"], "categories": True, "category_conditional": True}
-    summary["category_probe"] = {"rows": len(picked), "seed": seed, "base": str(model_dir)}
+    summary["category_probe"] = {"rows": len(picked), "seed": seed, "base": str(model_dir),
+                                 "teacher_rows": int(fill.sum())}  # fmt: skip
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
     return out_dir

@@ -56,11 +56,15 @@ def distillation_loss(
     return per_row.mean()
 
 
-def category_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def category_loss(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """Binary cross-entropy per hazard, averaged over the known (non-NaN) targets.
 
     logits and targets: (B, n_hazards); a target is 1, 0, a teacher's soft score, or NaN
-    (unknown: no loss). A batch with no known target contributes 0.
+    (unknown: no loss). `weights` (B,): each row's weight in the average (default 1). With a
+    soft target the cross-entropy is the KL to it plus a constant. A batch with no known target
+    contributes 0.
     """
     known = ~torch.isnan(targets)
     if not bool(known.any()):
@@ -68,4 +72,7 @@ def category_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     bce = F.binary_cross_entropy_with_logits(
         logits.float(), targets.nan_to_num(0.0), reduction="none"
     )
-    return bce[known].mean()
+    if weights is None:
+        return bce[known].mean()
+    w = weights.float().unsqueeze(1).expand_as(bce)
+    return (bce * w)[known].sum() / w[known].sum().clamp_min(1e-12)

@@ -93,3 +93,12 @@ def test_category_loss_is_zero_with_a_gradient_when_nothing_is_known() -> None:
     loss = category_loss(logits, torch.full((2, 3), math.nan))
     loss.backward()
     assert float(loss.detach()) == 0.0 and logits.grad is not None
+
+
+def test_category_loss_weighs_rows_and_a_weight_of_one_changes_nothing() -> None:
+    logits = torch.tensor([[2.0, -1.0], [0.0, 3.0]])
+    targets = torch.tensor([[1.0, 0.2], [math.nan, 0.0]])
+    assert torch.allclose(category_loss(logits, targets, torch.ones(2)),
+                          category_loss(logits, targets))  # fmt: skip
+    only_first = category_loss(logits, targets, torch.tensor([1.0, 0.0]))
+    assert torch.allclose(only_first, category_loss(logits[:1], targets[:1]))

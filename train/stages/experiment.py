@@ -54,6 +54,7 @@ from train.evaluation.compare import (
 )
 from train.evaluation.refusal_prefix import refusal_prefix_score
 from train.stages.distill import load_augmentation
+from train.stages.teacher_categories import soft_targets
 from train.trainer import FitConfig, fit
 from train.training_summary import SUMMARY_FILE, pair_layout
 from train.work_paths import WorkPaths
@@ -73,6 +74,9 @@ class ArmConfig:
     # no training: this arm's runs are another arm's, with a category head fitted on their
     # frozen features (train/category_probe.py); binary scores identical to that arm's
     category_probe_of: str | None = None
+    # a probe arm: rows whose source names no hazard learn the teacher's category scores
+    # (`python -m train teacher-categories`; train/stages/teacher_categories.py)
+    teacher_categories: bool = False
     # "dataset": Do-Not-Answer rows the policy leaves unlabelled are harmful again (0.2.0)
     donotanswer_labels: str = "policy"
     # The 0.2.0 recipe: unlabelled rows get cross-entropy on teacher score >= 0.5, and the
@@ -123,12 +127,18 @@ def arm_rows(train: list[Record], arm: ArmConfig) -> list[Record]:
     return rows
 
 
+def teacher_dir(paths: WorkPaths, arm: ArmConfig) -> Path:
+    """The `teacher_scores/` folder of the arm's teacher."""
+    own = paths.scored_train.parent
+    return own if arm.teacher_scores is None else paths.root / arm.teacher_scores
+
+
 def teacher_rows(train: list[Record], paths: WorkPaths, arm: ArmConfig) -> list[Record]:
     """The training split as the arm's teacher scored it: the work dir's own teacher, or the
     one whose `teacher_scores/` the arm names (the same rows, in the same order)."""
     if arm.teacher_scores is None:
         return train
-    other = read_records(paths.root / arm.teacher_scores / "train.jsonl.gz")
+    other = read_records(teacher_dir(paths, arm) / "train.jsonl.gz")
     if other != train:  # records compare without their teacher scores
         raise ValueError(f"{arm.teacher_scores}: not a scoring of this work dir's training split")
     return other
@@ -266,8 +276,11 @@ def run_experiment(
                 raise RuntimeError(f"{arm_name} needs {base} trained first (list it before)")
             from train.category_probe import add_category_head
 
-            probe_rows = arm_rows(train, arm) + labelled_rows(arm)
-            best = add_category_head(base / "best", probe_rows, out / "best", seed=seed)
+            probe_rows = arm_rows(teacher_rows(train, paths, arm), arm) + labelled_rows(arm)
+            soft = None
+            if arm.teacher_categories:
+                soft = soft_targets(probe_rows, teacher_dir(paths, arm))
+            best = add_category_head(base / "best", probe_rows, out / "best", seed=seed, soft=soft)
             sets = score_run(best, dev, evals, exp.score_batch_size)
             epoch = json.loads((best / SUMMARY_FILE).read_text())["epoch"]
             _write_scores(out, {"arm": arm_name, "seed": seed, "epoch": epoch, "sets": sets})

@@ -1,0 +1,87 @@
+"""Stage `teacher-categories`: the teacher's category scores, for the students' heads to distil.
+
+A category probe is fitted on the reference teacher's frozen features, as on a student's
+(`train.category_probe`): P(hazard | harmful) from the training rows whose source names their
+hazards, plus the teacher's `labelled` rows. Read out on every training row, it gives a soft
+target per hazard where no source names one (the harmful ToxicChat and AdvBench rows, the
+unlabelled Do-Not-Answer and transfer rows), so a student's probe learns from the teacher
+there (cross-entropy to a soft target = KL per hazard), each row weighted by how harmful it is.
+
+`python -m train teacher-categories --work-dir W` (after the `teacher` stage) writes
+`teacher_scores/train.categories.npy`: one row of 14 scores per row of
+`teacher_scores/train.jsonl.gz`, in its order. It needs a teacher with a linear classification
+layer (the reference teacher); a hub guard such as Llama Guard names its categories itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from train.category_probe import classifier_inputs, fit_probe
+from train.config import PipelineConfig
+from train.data.hazards import hazard_matrix
+from train.data.records import Record, read_records
+from train.modeling import Classifier
+from train.training_summary import SUMMARY_FILE, pair_layout
+from train.work_paths import WorkPaths
+
+CATEGORIES_FILE = "train.categories.npy"
+# A row the teacher finds less harmful than this teaches P(hazard | harmful) almost nothing
+# (its weight is its harmfulness) and is left out, to save the student's feature pass.
+MIN_WEIGHT = 0.05
+
+
+def categories_path(teacher_scores: Path) -> Path:
+    return teacher_scores / CATEGORIES_FILE
+
+
+def run(cfg: PipelineConfig, seed: int = 1) -> Path:
+    paths = WorkPaths(Path(cfg.work_dir))
+    out = categories_path(paths.scored_train.parent)
+    if out.is_file():
+        print(f"[teacher-categories] {out} exists")
+        return out
+    summary = json.loads((paths.teacher_model / SUMMARY_FILE).read_text())
+    clf = Classifier.load(
+        paths.teacher_model, cfg.teacher.score_max_length, layout=pair_layout(summary)
+    )
+    train = read_records(paths.scored_train)
+    rows = train + [r for path in cfg.teacher.labelled for r in read_records(Path(path))]
+    targets = hazard_matrix(rows, conditional=True)
+    known = ~np.isnan(targets).all(axis=1)
+    print(f"[teacher-categories] teacher features of {len(rows)} rows; the probe fits on "
+          f"{int(known.sum())} with named hazards")  # fmt: skip
+    features = classifier_inputs(clf, rows, cfg.teacher.score_batch_size)
+    weight, bias = fit_probe(features[known], targets[known], seed=seed)
+    logits = torch.nn.functional.linear(torch.from_numpy(features[: len(train)]), weight, bias)
+    np.save(out, torch.sigmoid(logits).numpy().astype(np.float32))
+    print(f"[teacher-categories] {len(train)} rows -> {out}")
+    return out
+
+
+def soft_targets(
+    rows: list[Record], teacher_scores: Path
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """(targets, weights) for `rows` from the teacher's category scores: each row whose source
+    names no hazard and that is harmful (label 1: weight 1) or may be (no label: weight = the
+    teacher's score, rows under MIN_WEIGHT left out) takes the teacher's scores; the others
+    NaN and weight 0. Rows are matched by (prompt, response) to the teacher's training split."""
+    scored = read_records(teacher_scores / "train.jsonl.gz")
+    table = np.load(categories_path(teacher_scores))
+    if len(table) != len(scored):
+        raise ValueError(f"{teacher_scores}: {len(table)} category rows for {len(scored)} rows")
+    by_pair = {r.pair: i for i, r in enumerate(scored)}
+    targets = np.full((len(rows), table.shape[1]), np.nan, dtype=np.float32)
+    weights = np.zeros(len(rows), dtype=np.float32)
+    for i, r in enumerate(rows):
+        j = by_pair.get(r.pair)
+        harmful = 1.0 if r.label == 1 else (r.teacher_score or 0.0) if r.label is None else 0.0
+        if j is None or harmful < MIN_WEIGHT:
+            continue
+        targets[i], weights[i] = table[j], harmful
+    return targets, weights
