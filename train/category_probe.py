@@ -37,8 +37,10 @@ from train.training_summary import SUMMARY_FILE, pair_layout
 def classifier_inputs(
     clf: Classifier, rows: list[Record], batch_size: int = 64
 ) -> npt.NDArray[np.float32]:
-    """The features the classification layer reads, one row per record (eval mode)."""
+    """The features the final classification layer reads, one row per record (eval mode): a
+    BERT's `classifier`, or the `out_proj` of a RoBERTa- or MPNet-style head."""
     layer = getattr(clf.model, "classifier", None)
+    layer = getattr(layer, "out_proj", layer)
     if not isinstance(layer, torch.nn.Linear):
         raise ValueError(f"{type(clf.model).__name__}: the probe needs a linear `classifier`")
     captured: list[torch.Tensor] = []

@@ -81,3 +81,22 @@ def test_a_student_probe_takes_the_teacher_targets_only_where_no_source_names_ha
     # the 2 named rows keep their own targets; the advbench and the transfer row take the
     # teacher's; the cold transfer row and the safe row teach nothing
     assert (probe["rows"], probe["teacher_rows"]) == (8, 4)
+
+
+def test_the_probe_reads_the_features_of_a_two_layer_head_too(tmp_path: Path) -> None:
+    # the reference teacher is MPNet, whose head (dense, tanh, out_proj) is RoBERTa's
+    from transformers import AutoTokenizer, RobertaConfig, RobertaForSequenceClassification
+
+    from train.base_models import minilm_path
+    from train.category_probe import classifier_inputs
+    from train.modeling import Classifier
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    config = RobertaConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                           num_attention_heads=2, intermediate_size=64, type_vocab_size=2,
+                           max_position_embeddings=80, num_labels=2)  # fmt: skip
+    RobertaForSequenceClassification(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    features = classifier_inputs(Classifier.load(tmp_path, 32), NAMED + UNNAMED)
+    assert features.shape == (len(NAMED + UNNAMED), 32)
+    assert np.abs(features).max() <= 1.0  # after the head's tanh: out_proj's inputs
