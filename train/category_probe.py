@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 from transformers import AutoModelForSequenceClassification
 
 from contract import CATEGORY_CODES
@@ -50,7 +51,9 @@ def classifier_inputs(
     clf.model.eval()
     try:
         with torch.no_grad():
-            for idx in length_sorted_batches([len(e) for e in encoded], batch_size):
+            batches = length_sorted_batches([len(e) for e in encoded], batch_size)
+            total = -(-len(rows) // batch_size)
+            for idx in tqdm(batches, "features", total, unit="batch", mininterval=10):
                 captured.clear()
                 clf.model(**clf.batch([encoded[i] for i in idx]))
                 out[idx] = captured[0].float().numpy()

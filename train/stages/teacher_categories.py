@@ -51,7 +51,9 @@ def run(cfg: PipelineConfig, seed: int = 1) -> Path:
         paths.teacher_model, cfg.teacher.score_max_length, layout=pair_layout(summary)
     )
     train = read_records(paths.scored_train)
-    rows = train + [r for path in cfg.teacher.labelled for r in read_records(Path(path))]
+    extra = [r for path in cfg.teacher.labelled for r in read_records(Path(path))]
+    extra = [r for r, t in zip(extra, hazard_matrix(extra, True), strict=True) if _named(t)]
+    rows = train + extra  # the training split is read out; the extra rows only fit the probe
     targets = hazard_matrix(rows, conditional=True)
     known = ~np.isnan(targets).all(axis=1)
     print(f"[teacher-categories] teacher features of {len(rows)} rows; the probe fits on "
@@ -62,6 +64,10 @@ def run(cfg: PipelineConfig, seed: int = 1) -> Path:
     np.save(out, torch.sigmoid(logits).numpy().astype(np.float32))
     print(f"[teacher-categories] {len(train)} rows -> {out}")
     return out
+
+
+def _named(targets: npt.NDArray[np.float32]) -> bool:
+    return not bool(np.isnan(targets).all())
 
 
 def soft_targets(
