@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--out", type=Path, default=Path("data/category_statements"),
                    help="output folder (default: %(default)s)")  # fmt: skip
+    p = sub.add_parser("counterfactuals", help="counterfactual edits of the seeds (issue 13)")
+    _common(p)
+    p.add_argument("--out", type=Path, default=Path("data/counterfactuals"),
+                   help="output folder (default: %(default)s)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=None, help="default: the module's (13)")
     p = sub.add_parser("augment", help="HarmAug augmentation (train.augment)")
     _common(p)
     augment_stage.add_arguments(p)
@@ -104,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         return _response_pairs(args, cfg, data_dir)
     if args.command == "category-statements":
         return _category_statements(args, data_dir)
+    if args.command == "counterfactuals":
+        return _counterfactuals(args, data_dir)
     from train import pipeline
 
     return pipeline.dispatch(args.command, args, cfg, data_dir)
@@ -128,4 +135,17 @@ def _category_statements(args: argparse.Namespace, data_dir: Path) -> int:
     built = write_category_statements(args.out, data_dir, command=command)
     rows = f"{len(built.train)} train / {len(built.dev)} dev rows"
     print(f"[category-statements] {rows} in {args.out} ({built.dropped_total} eval near-copies)")
+    return 0
+
+
+def _counterfactuals(args: argparse.Namespace, data_dir: Path) -> int:
+    from train.data.counterfactuals import DEFAULT_SEED, write_counterfactuals
+
+    command = f"python -m train counterfactuals --out {args.out}"
+    if args.seed is not None:
+        command += f" --seed {args.seed}"
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    built = write_counterfactuals(args.out, data_dir, seed=seed, command=command)
+    print(f"[counterfactuals] {len(built.rows)} rows in {args.out} "
+          f"({built.dropped_total} eval near-copies)")  # fmt: skip
     return 0
