@@ -38,16 +38,26 @@ from train.training_summary import SUMMARY_FILE, pair_layout
 def classifier_inputs(
     clf: Classifier, rows: list[Record], batch_size: int = 64
 ) -> npt.NDArray[np.float32]:
-    """The features the final classification layer reads, one row per record (eval mode): a
-    BERT's `classifier`, or the `out_proj` of a RoBERTa- or MPNet-style head."""
-    layer = getattr(clf.model, "classifier", None)
-    layer = getattr(layer, "out_proj", layer)
-    if not isinstance(layer, torch.nn.Linear):
+    """What the classification head reads, one row per record (eval mode): a BERT's pooled
+    output (its `classifier` is one linear layer), or the first token's hidden state for a
+    RoBERTa- or MPNet-style head (dense, tanh, `out_proj`). Not the input of `out_proj`: that
+    dense layer was trained for the binary verdict alone, and a probe on it separates hazards
+    poorly (the layout teacher's probe: training-row hazard AUPRC 0.16-0.84)."""
+    head = getattr(clf.model, "classifier", None)
+    two_layer = isinstance(getattr(head, "out_proj", None), torch.nn.Linear)
+    if not isinstance(head, torch.nn.Module) or not (
+        isinstance(head, torch.nn.Linear) or two_layer
+    ):
         raise ValueError(f"{type(clf.model).__name__}: the probe needs a linear `classifier`")
     captured: list[torch.Tensor] = []
-    hook = layer.register_forward_hook(lambda _m, args, _out: captured.append(args[0].detach()))
+
+    def keep(_m: torch.nn.Module, args: tuple[torch.Tensor, ...], _out: torch.Tensor) -> None:
+        captured.append((args[0][:, 0] if two_layer else args[0]).detach())
+
+    hook = head.register_forward_hook(keep)
     encoded = clf.encode([r.pair for r in rows])
-    out = np.zeros((len(rows), layer.in_features), dtype=np.float32)
+    width = clf.model.config.hidden_size if two_layer else getattr(head, "in_features", 0)
+    out = np.zeros((len(rows), int(width)), dtype=np.float32)
     clf.model.eval()
     try:
         with torch.no_grad():

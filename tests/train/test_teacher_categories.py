@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from contract import CATEGORY_CODES
 from train.category_probe import add_category_head
@@ -97,6 +98,11 @@ def test_the_probe_reads_the_features_of_a_two_layer_head_too(tmp_path: Path) ->
                            max_position_embeddings=80, num_labels=2)  # fmt: skip
     RobertaForSequenceClassification(config).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    features = classifier_inputs(Classifier.load(tmp_path, 32), NAMED + UNNAMED)
-    assert features.shape == (len(NAMED + UNNAMED), 32)
-    assert np.abs(features).max() <= 1.0  # after the head's tanh: out_proj's inputs
+    clf = Classifier.load(tmp_path, 32)
+    rows = NAMED + UNNAMED
+    features = classifier_inputs(clf, rows)
+    # the first token's last hidden state, which the head's dense layer reads
+    with torch.no_grad():
+        for i, row in enumerate(rows):
+            hidden = clf.model(**clf.batch(clf.encode([row.pair])), output_hidden_states=True)
+            np.testing.assert_allclose(features[i], hidden.hidden_states[-1][0, 0], atol=1e-5)
