@@ -9,8 +9,10 @@ there (cross-entropy to a soft target = KL per hazard), each row weighted by how
 
 `python -m train teacher-categories --work-dir W` (after the `teacher` stage) writes
 `teacher_scores/train.categories.npy`: one row of 14 scores per row of
-`teacher_scores/train.jsonl.gz`, in its order. It needs a teacher with a linear classification
-layer (the reference teacher); a hub guard such as Llama Guard names its categories itself.
+`teacher_scores/train.jsonl.gz`, in its order; NaN for the rows that could teach nothing
+(labelled safe, or scored under MIN_WEIGHT), which are not read out. It needs a teacher with a
+classification head (the reference teacher); a hub guard such as Llama Guard names its
+categories itself.
 """
 
 from __future__ import annotations
@@ -56,14 +58,28 @@ def run(cfg: PipelineConfig, seed: int = 1) -> Path:
     rows = train + extra  # the training split is read out; the extra rows only fit the probe
     targets = hazard_matrix(rows, conditional=True)
     known = ~np.isnan(targets).all(axis=1)
-    print(f"[teacher-categories] teacher features of {len(rows)} rows; the probe fits on "
-          f"{int(known.sum())} with named hazards")  # fmt: skip
-    features = classifier_inputs(clf, rows, cfg.teacher.score_batch_size)
+    # the rows `soft_targets` can give a weight: the others are not read out (NaN), which
+    # saves most of the teacher's feature pass
+    wanted = np.array([i < len(train) and _harm(r) >= MIN_WEIGHT for i, r in enumerate(rows)])
+    needed = np.flatnonzero(known | wanted)
+    print(f"[teacher-categories] teacher features of {len(needed)} of {len(rows)} rows; the "
+          f"probe fits on the {int(known.sum())} with named hazards")  # fmt: skip
+    picked = classifier_inputs(clf, [rows[i] for i in needed], cfg.teacher.score_batch_size)
+    features = np.zeros((len(rows), picked.shape[1]), dtype=np.float32)
+    features[needed] = picked
     weight, bias = fit_probe(features[known], targets[known], seed=seed)
     logits = torch.nn.functional.linear(torch.from_numpy(features[: len(train)]), weight, bias)
-    np.save(out, torch.sigmoid(logits).numpy().astype(np.float32))
+    table = torch.sigmoid(logits).numpy().astype(np.float32)
+    table[~wanted[: len(train)]] = np.nan
+    np.save(out, table)
     print(f"[teacher-categories] {len(train)} rows -> {out}")
     return out
+
+
+def _harm(r: Record) -> float:
+    """How much a row can teach P(hazard | harmful): 1 if labelled harmful, its teacher score
+    if unlabelled, 0 if labelled safe."""
+    return 1.0 if r.label == 1 else (r.teacher_score or 0.0) if r.label is None else 0.0
 
 
 def _named(targets: npt.NDArray[np.float32]) -> bool:
@@ -86,8 +102,7 @@ def soft_targets(
     weights = np.zeros(len(rows), dtype=np.float32)
     for i, r in enumerate(rows):
         j = by_pair.get(r.pair)
-        harmful = 1.0 if r.label == 1 else (r.teacher_score or 0.0) if r.label is None else 0.0
-        if j is None or harmful < MIN_WEIGHT:
+        if j is None or _harm(r) < MIN_WEIGHT or np.isnan(table[j]).all():
             continue
-        targets[i], weights[i] = table[j], harmful
+        targets[i], weights[i] = table[j], _harm(r)
     return targets, weights
