@@ -107,12 +107,13 @@ def add_category_head(
     seed: int,
     batch_size: int = 64,
     soft: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
+    probe: dict[str, float] | None = None,
 ) -> Path:
     """`model_dir` (a binary classifier) with a probe-fitted category head, saved to `out_dir`.
 
     `soft`: (targets, weights) per row from the teacher
     (`train.stages.teacher_categories.soft_targets`), taken by the rows whose source names no
-    hazard."""
+    hazard. `probe`: `fit_probe` settings (weight_decay, steps, lr)."""
     summary = json.loads((Path(model_dir) / SUMMARY_FILE).read_text())
     max_length = int(summary["config"]["max_length"])
     clf = Classifier.load(model_dir, max_length, layout=pair_layout(summary))
@@ -128,7 +129,11 @@ def add_category_head(
     picked = [rows[i] for i in known]
     print(f"[probe] fitting {len(CATEGORY_CODES)} hazards on {len(picked)} rows of {model_dir}")
     features = classifier_inputs(clf, picked, batch_size)
-    weight, bias = fit_probe(features, targets[known], seed=seed, weights=weights[known])
+    settings = {k: float(v) for k, v in (probe or {}).items()}
+    steps = int(settings.pop("steps", 600))
+    weight, bias = fit_probe(
+        features, targets[known], seed=seed, weights=weights[known], steps=steps, **settings
+    )
     model = AutoModelForSequenceClassification.from_pretrained(
         model_dir, num_labels=2 + len(CATEGORY_CODES), ignore_mismatched_sizes=True
     )
@@ -146,6 +151,7 @@ def add_category_head(
             shutil.copy(Path(model_dir) / name, out_dir / name)
     summary["config"] = {**summary["config"], "categories": True, "category_conditional": True}
     summary["category_probe"] = {"rows": len(picked), "seed": seed, "base": str(model_dir),
+                                 "settings": dict(probe or {}),
                                  "teacher_rows": int(fill.sum())}  # fmt: skip
     (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
     return out_dir

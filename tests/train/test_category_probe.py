@@ -41,3 +41,22 @@ def test_the_binary_scores_stay_and_the_head_learns_its_rows(
     summary = json.loads((out / SUMMARY_FILE).read_text())
     assert summary["config"]["categories"] and summary["config"]["category_conditional"]
     assert summary["category_probe"]["rows"] == 16  # the safe rows name no hazard
+
+
+def test_the_probe_settings_reach_the_fit_and_the_summary(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model_dir, base)
+    (base / SUMMARY_FILE).write_text(json.dumps({"epoch": 1, "config": {"max_length": 32}}))
+    weak = add_category_head(base, ROWS * 4, tmp_path / "weak", seed=1,
+                             probe={"weight_decay": 0.0, "steps": 300})  # fmt: skip
+    strong = add_category_head(base, ROWS * 4, tmp_path / "strong", seed=1,
+                               probe={"weight_decay": 1.0, "steps": 300})  # fmt: skip
+    norms = []
+    for out in (weak, strong):
+        head = Classifier.load(out, 32).model.classifier
+        norms.append(float(head.weight[2:].norm()))  # the hazard rows, after the binary pair
+    assert norms[1] < norms[0] / 2  # a strong L2 shrinks the hazard weights
+    probe = json.loads((strong / SUMMARY_FILE).read_text())["category_probe"]
+    assert probe["settings"] == {"weight_decay": 1.0, "steps": 300}

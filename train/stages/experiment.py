@@ -77,6 +77,8 @@ class ArmConfig:
     # a probe arm: rows whose source names no hazard learn the teacher's category scores
     # (`python -m train teacher-categories`; train/stages/teacher_categories.py)
     teacher_categories: bool = False
+    # a probe arm: settings of its fit (`train.category_probe.fit_probe`: weight_decay, steps, lr)
+    probe: dict[str, Any] = field(default_factory=dict)
     # "dataset": Do-Not-Answer rows the policy leaves unlabelled are harmful again (0.2.0)
     donotanswer_labels: str = "policy"
     # The 0.2.0 recipe: unlabelled rows get cross-entropy on teacher score >= 0.5, and the
@@ -280,7 +282,8 @@ def run_experiment(
             soft = None
             if arm.teacher_categories:
                 soft = soft_targets(probe_rows, teacher_dir(paths, arm))
-            best = add_category_head(base / "best", probe_rows, out / "best", seed=seed, soft=soft)
+            best = add_category_head(base / "best", probe_rows, out / "best", seed=seed, soft=soft,
+                                     probe=arm.probe)  # fmt: skip
             sets = score_run(best, dev, evals, exp.score_batch_size)
             epoch = json.loads((best / SUMMARY_FILE).read_text())["epoch"]
             _write_scores(out, {"arm": arm_name, "seed": seed, "epoch": epoch, "sets": sets})
