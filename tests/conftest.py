@@ -29,6 +29,20 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_classifier(tmp_path_factory.mktemp("tiny-model"))
 
 
+@pytest.fixture
+def tiny_trained_run(tiny_model_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the tiny model with the training summary a trained run leaves beside it."""
+    import json
+    import shutil
+
+    from train.training_summary import SUMMARY_FILE
+
+    run = tmp_path / "trained-run"
+    shutil.copytree(tiny_model_dir, run)
+    (run / SUMMARY_FILE).write_text(json.dumps({"epoch": 1, "config": {"max_length": 32}}))
+    return run
+
+
 @pytest.fixture(scope="session")
 def tiny_artifact(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real int8 ONNX artifact of the tiny model, following the contract."""

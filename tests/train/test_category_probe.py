@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +23,9 @@ ROWS = [
 
 
 def test_the_binary_scores_stay_and_the_head_learns_its_rows(
-    tiny_model_dir: Path, tmp_path: Path
+    tiny_trained_run: Path, tmp_path: Path
 ) -> None:
-    base = tmp_path / "base"
-    shutil.copytree(tiny_model_dir, base)
-    (base / SUMMARY_FILE).write_text(json.dumps({"epoch": 1, "config": {"max_length": 32}}))
+    base = tiny_trained_run
     out = add_category_head(base, ROWS * 4, tmp_path / "probed", seed=1)
 
     before = Classifier.load(base, 32).predict_all([r.pair for r in ROWS])
@@ -44,11 +41,9 @@ def test_the_binary_scores_stay_and_the_head_learns_its_rows(
 
 
 def test_the_probe_settings_reach_the_fit_and_the_summary(
-    tiny_model_dir: Path, tmp_path: Path
+    tiny_trained_run: Path, tmp_path: Path
 ) -> None:
-    base = tmp_path / "base"
-    shutil.copytree(tiny_model_dir, base)
-    (base / SUMMARY_FILE).write_text(json.dumps({"epoch": 1, "config": {"max_length": 32}}))
+    base = tiny_trained_run
     weak = add_category_head(base, ROWS * 4, tmp_path / "weak", seed=1,
                              probe={"weight_decay": 0.0, "steps": 300})  # fmt: skip
     strong = add_category_head(base, ROWS * 4, tmp_path / "strong", seed=1,

@@ -73,11 +73,9 @@ def test_soft_targets_go_to_harmful_rows_no_source_names_weighted_by_harm(
 
 
 def test_a_student_probe_takes_the_teacher_targets_only_where_no_source_names_hazards(
-    tiny_model_dir: Path, tmp_path: Path
+    tiny_trained_run: Path, tmp_path: Path
 ) -> None:
-    base = tmp_path / "base"
-    shutil.copytree(tiny_model_dir, base)
-    (base / SUMMARY_FILE).write_text(json.dumps({"epoch": 1, "config": {"max_length": 32}}))
+    base = tiny_trained_run
     rows = (NAMED + UNNAMED) * 2
     soft_t = np.full((len(rows), 14), 0.5, dtype=np.float32)
     soft_w = np.array([1.0, 1.0, 1.0, 0.6, 0.0, 0.0] * 2, dtype=np.float32)
