@@ -356,8 +356,11 @@ python -m train experiment --config $U --work-dir $W --seeds 3 --baseline no-aug
     --arms no-aug,pairs,pairs-light,pairs-light-long,pairs-light-long-probe
 python -m train experiment --config $U --work-dir $W --seeds 3 \\
     --arms pairs-light-long-probe,pairs-light-long-probe-stmt,statements,statements-probe
-# ships the choice (report.json "choice"): pairs-light-long-probe seed 3
-python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe/seed-3/best
+# the category probe's L2, under the Holm-corrected rule (reference.yaml)
+python -m train experiment --work-dir $W --seeds 3 \\
+    --arms pairs-light-long-probe,pairs-light-long-probe-wd
+# ships the choice (report.json "choice"): pairs-light-long-probe-wd seed 3
+python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe-wd/seed-3/best
 python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
 python -m train card --work-dir $W
 # the reports again from the committed per-example scores
@@ -367,6 +370,9 @@ python -m train experiment --config $U --report-only --seeds 3 \\
 python -m train experiment --config $U --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs \\
     --baseline no-aug --arms no-aug,pairs,pairs-light,pairs-light-long
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-probe-wd \\
+    --arms pairs-light-long-probe,pairs-light-long-probe-wd
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```
 
