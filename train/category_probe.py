@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -107,7 +108,7 @@ def add_category_head(
     seed: int,
     batch_size: int = 64,
     soft: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None,
-    probe: dict[str, float] | None = None,
+    probe: dict[str, Any] | None = None,
 ) -> Path:
     """`model_dir` (a binary classifier) with a probe-fitted category head, saved to `out_dir`.
 
@@ -129,10 +130,9 @@ def add_category_head(
     picked = [rows[i] for i in known]
     print(f"[probe] fitting {len(CATEGORY_CODES)} hazards on {len(picked)} rows of {model_dir}")
     features = classifier_inputs(clf, picked, batch_size)
-    settings = {k: float(v) for k, v in (probe or {}).items()}
-    steps = int(settings.pop("steps", 600))
+    settings: dict[str, Any] = dict(probe or {})
     weight, bias = fit_probe(
-        features, targets[known], seed=seed, weights=weights[known], steps=steps, **settings
+        features, targets[known], seed=seed, weights=weights[known], **settings
     )
     model = AutoModelForSequenceClassification.from_pretrained(
         model_dir, num_labels=2 + len(CATEGORY_CODES), ignore_mismatched_sizes=True

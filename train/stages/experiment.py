@@ -621,27 +621,25 @@ def markdown(
         for m in metrics:
             cells = [_ms(table[a].get(name, {}).get(m, (math.nan, math.nan))) for a in table]
             lines.append(f"| {name} | {m} | " + " | ".join(cells) + " |")
-    if boot and exp.correction == "none":
+    if boot:
+        holm = exp.correction != "none"  # two more columns: the decision the choice rests on
         lines += ["", f"## Paired bootstrap against `{exp.baseline}` ({exp.bootstrap} resamples)",
-                  "", "| arm | set and metric | difference | 95% interval | verdict |",
-                  "|---|---|---|---|---|"]  # fmt: skip
+                  ""]  # fmt: skip
+        if holm:
+            lines += ["The decision column: the dev AUPRC rows the choice rests on, with their "
+                      "p-values Holm-adjusted over the arm's dev comparisons; the others are "
+                      "reported at 95% each.", ""]  # fmt: skip
+        extra = (" Holm p | decision |", "---|---|") if holm else ("", "")
+        lines += ["| arm | set and metric | difference | 95% interval | verdict |" + extra[0],
+                  "|---|---|---|---|---|" + extra[1]]  # fmt: skip
         for arm, rows in boot.items():
             for key, b in rows.items():
-                lines.append(f"| `{arm}` | {key} | {b['diff']:+.3f} | "
-                             f"[{b['low']:+.3f}, {b['high']:+.3f}] | {b['verdict']} |")  # fmt: skip
-    elif boot:
-        lines += ["", f"## Paired bootstrap against `{exp.baseline}` ({exp.bootstrap} resamples)",
-                  "", "The decision column: the dev AUPRC rows the choice rests on, with their "
-                  "p-values Holm-adjusted over the arm's dev comparisons; the others are reported "
-                  "at 95% each.", "",
-                  "| arm | set and metric | difference | 95% interval | verdict | Holm p | "
-                  "decision |", "|---|---|---|---|---|---|---|"]  # fmt: skip
-        for arm, rows in boot.items():
-            for key, b in rows.items():
-                holm_p = f"{b['holm_p']:.3f}" if "holm_p" in b else ""
-                lines.append(f"| `{arm}` | {key} | {b['diff']:+.3f} | "
-                             f"[{b['low']:+.3f}, {b['high']:+.3f}] | {b['verdict']} | {holm_p} | "
-                             f"{b.get('decision', '')} |")  # fmt: skip
+                row = (f"| `{arm}` | {key} | {b['diff']:+.3f} | "
+                       f"[{b['low']:+.3f}, {b['high']:+.3f}] | {b['verdict']} |")  # fmt: skip
+                if holm:
+                    holm_p = f"{b['holm_p']:.3f}" if "holm_p" in b else ""
+                    row += f" {holm_p} | {b.get('decision', '')} |"
+                lines.append(row)
     lines += [
         "",
         "## Per run",
