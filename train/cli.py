@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-score", action="store_true", help="train only, do not score")
     p = sub.add_parser("teacher-categories", help="the teacher's category scores (a probe)")
     _common(p)
+    p = sub.add_parser("teacher-crossfit", help="out-of-fold teacher scores of labelled rows")
+    _common(p)
     p = sub.add_parser("distill", help="distil the student from the teacher's scores")
     _common(p)
     p.add_argument("--augment", nargs="+", default=[], metavar="PATH",

@@ -28,6 +28,8 @@ class TeacherConfig:
     # learns from, beside the training split's human labels; with `fit.pair_layout` the teacher
     # judges pairs in the layout the student and the service use.
     labelled: list[str] = field(default_factory=list)
+    # Folds of `python -m train teacher-crossfit` (train/stages/teacher_crossfit.py).
+    crossfit_folds: int = 2
     fit: FitConfig = field(default_factory=lambda: FitConfig(base_model="mpnet", epochs=1, lr=3e-5))
 
 

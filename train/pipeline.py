@@ -14,7 +14,15 @@ from pathlib import Path
 from train.base_models import describe_model
 from train.config import PipelineConfig
 from train.evaluation.report import EvalReport
-from train.stages import data, distill, evaluate, export, teacher, teacher_categories
+from train.stages import (
+    data,
+    distill,
+    evaluate,
+    export,
+    teacher,
+    teacher_categories,
+    teacher_crossfit,
+)
 from train.work_paths import WorkPaths
 
 # The sets the card compares; DICES is left to the student's report to save teacher time.
@@ -129,6 +137,8 @@ def dispatch(command: str, args: argparse.Namespace, cfg: PipelineConfig, data_d
         teacher.run(cfg, spec=args.spec, score=not args.no_score)
     elif command == "teacher-categories":
         teacher_categories.run(cfg)
+    elif command == "teacher-crossfit":
+        teacher_crossfit.run(cfg)
     elif command == "distill":
         distill.run(cfg, data_dir, augment=args.augment, run_name=args.run_name)
     elif command == "export":
