@@ -1,8 +1,9 @@
 """What `train/` writes and `service/` reads: the artifact layout, the pair format, the labels.
 
 Both sides import from here so the model is never fed text in a format it was not trained on.
-`contract.categories` names the hazards and their OpenAI mapping; `contract.llamaguard` is the
-Llama Guard 3 prompt, shared by the teacher and the load test.
+`contract.categories` names the hazards and their OpenAI mapping; `contract.thresholds` says
+which decision threshold judges an input (a prompt alone or a pair with a response);
+`contract.llamaguard` is the Llama Guard 3 prompt, shared by the teacher and the load test.
 This package needs only the standard library, numpy, pydantic and `tokenizers`.
 """
 
@@ -36,8 +37,10 @@ from contract.pairs import (
     PairLayout,
     encode_pair,
     encode_pairs,
+    has_response,
     prepare_tokenizer,
 )
+from contract.thresholds import Thresholds
 
 __all__ = [
     "ARTIFACT_SCHEMA_VERSION",
@@ -58,10 +61,12 @@ __all__ = [
     "Manifest",
     "Pair",
     "PairLayout",
+    "Thresholds",
     "category_probabilities",
     "encode_pair",
     "encode_pairs",
     "harmful_probability",
+    "has_response",
     "load_artifact",
     "openai_flags",
     "openai_scores",

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from contract.categories import LLAMA_GUARD_CATEGORIES, OPENAI_CATEGORIES
 from contract.labels import HARMFUL_INDEX, LABELS
 from contract.pairs import PairLayout
+from contract.thresholds import Thresholds
 
 ARTIFACT_SCHEMA_VERSION = 1
 MODEL_FILE = "model.onnx"
@@ -44,6 +45,9 @@ class Manifest(BaseModel):
     labels: list[str] = Field(default_factory=lambda: list(LABELS))
     harmful_index: int = HARMFUL_INDEX
     threshold: float = Field(ge=0.0, le=1.0)
+    # Inputs with a response (contract/thresholds.py); absent = `threshold`, as artifacts
+    # before it were served.
+    response_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     metrics: dict[str, Any] = Field(default_factory=dict)
     training_data: list[dict[str, Any]] = Field(default_factory=list)
     teacher: str | None = None
@@ -64,6 +68,10 @@ class Manifest(BaseModel):
     @property
     def model_id(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.threshold, self.response_threshold)
 
 
 @dataclass(frozen=True)

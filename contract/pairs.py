@@ -26,6 +26,11 @@ from tokenizers import Encoding, Tokenizer
 Pair = tuple[str, str | None]
 
 
+def has_response(response: str | None) -> bool:
+    """Whether a pair has a response: an empty one is encoded as the prompt alone."""
+    return bool(response)
+
+
 class PairLayout(BaseModel):
     """Token budgets for a (prompt, response) pair: `max_length` tokens in all, special tokens
     included; `prompt_tokens` of the prompt's end and `response_tokens` of the response's

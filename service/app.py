@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 from tokenizers import Tokenizer
 
-from contract import EncodedPair, Manifest, load_artifact, prepare_tokenizer
+from contract import EncodedPair, Manifest, Thresholds, load_artifact, prepare_tokenizer
 from contract.batches import pad_id_of
 from service import tracing
 from service.admission import Admission
@@ -70,6 +70,17 @@ def category_policy(settings: Settings, manifest: Manifest) -> CategoryPolicy:
     )
 
 
+def served_thresholds(settings: Settings, manifest: Manifest) -> Thresholds:
+    """The manifest's thresholds under the settings' overrides, each on its own: overriding
+    the prompt threshold leaves a manifest's response threshold as it is."""
+    return Thresholds(
+        manifest.threshold if settings.threshold is None else settings.threshold,
+        manifest.response_threshold
+        if settings.response_threshold is None
+        else settings.response_threshold,
+    )
+
+
 def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     """Load and warm up everything; the batcher is started by the caller inside the loop."""
     artifact = load_artifact(settings.artifact_dir)
@@ -122,8 +133,8 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
         observer=metrics,
         default_timeout_s=settings.request_timeout_ms / 1000.0,
     )
-    threshold = manifest.threshold if settings.threshold is None else settings.threshold
-    metrics.set_model(manifest.name, manifest.version, threshold)
+    thresholds = served_thresholds(settings, manifest)
+    metrics.set_model(manifest.name, manifest.version, thresholds)
     cache = build_cache(settings, metrics)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokenize")
     verdicts = Verdicts(
@@ -139,7 +150,7 @@ def build_state(settings: Settings, metrics: Metrics) -> ServiceState:
     encode_queue = EncodeQueue(encoder, executor, metrics, long_chars=16 * window)
     moderator = Moderator(
         model_id=manifest.model_id,
-        threshold=threshold,
+        thresholds=thresholds,
         encoder=encode_queue,
         batcher=batcher,
         cache=cache,

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=10.0, gt=0)
 
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # None = the manifest's
+    # Pairs with a response (contract/thresholds.py). None = the manifest's `response_threshold`,
+    # and without one, the threshold above.
+    response_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
     # The category head (service/category_policy.py), when the artifact has one. Categories
     # are reported beside the binary verdict; by default only the binary verdict blocks.
@@ -166,7 +169,7 @@ class Settings(BaseSettings):
         # Environment values are strings, and a Literal of ints matches no string.
         return int(value) if isinstance(value, str) and value.strip().isdigit() else value
 
-    @field_validator("redis_url", "threshold", "window_stride", mode="before")
+    @field_validator("redis_url", "threshold", "response_threshold", "window_stride", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # Compose files write `MODERATION_REDIS_URL=` to mean "no Redis".

@@ -5,7 +5,7 @@ moderation_requests_total{endpoint,status}, moderation_request_latency_seconds{e
 moderation_queue_wait_seconds, moderation_tokenize_seconds, moderation_inference_seconds,
 moderation_batch_size, moderation_batch_tokens, moderation_padding_ratio,
 moderation_queue_depth, moderation_cache_{hits,misses,errors}_total{backend},
-moderation_rejected_total{reason}, moderation_model_info{name,version,threshold},
+moderation_rejected_total{reason}, moderation_model_info{name,version,threshold,response_threshold},
 moderation_verdicts_total{verdict,mode}, moderation_category_flags_total{category,mode}.
 """
 
@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from contract import Thresholds
 
 _LATENCY_BUCKETS = (
     0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075,
@@ -97,13 +99,20 @@ class Metrics:
         )  # fmt: skip
         self.model_info = Gauge(
             "moderation_model_info", "The served model (value is always 1)",
-            ["name", "version", "threshold"], registry=r,
+            ["name", "version", "threshold", "response_threshold"], registry=r,
         )  # fmt: skip
         for reason in ("queue_full", "deadline", "estimated_wait", "too_costly"):
             self.rejected_total.labels(reason=reason)
 
-    def set_model(self, name: str, version: str, threshold: float) -> None:
-        self.model_info.labels(name=name, version=version, threshold=f"{threshold:g}").set(1)
+    def set_model(self, name: str, version: str, thresholds: Thresholds) -> None:
+        """`threshold` judges prompts alone, `response_threshold` pairs with a response (the
+        same value when the artifact has no response threshold)."""
+        self.model_info.labels(
+            name=name,
+            version=version,
+            threshold=f"{thresholds.for_input(False):g}",
+            response_threshold=f"{thresholds.for_input(True):g}",
+        ).set(1)
 
     # -- BatchObserver -----------------------------------------------------------------------
 

@@ -5,6 +5,10 @@ per pair, in order. How a pair becomes model input is the encoder's business (`s
 a pair encoded as several sequences (windows over a long text) takes their maximum score, since
 one harmful window makes the pair harmful; so does each category score (one window about a hazard
 makes the pair about it). The encoder's `scheme` is part of the cache key.
+
+The cache holds scores, never verdicts: each result is judged when it is served, at the
+threshold for its kind of input (`contract.Thresholds`: a pair with a response may have its
+own), so a changed threshold never meets a stale verdict.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from contract import EncodedPair, Pair
+from contract import EncodedPair, Pair, Thresholds
 from service import tracing
 from service.batcher import DeadlineExceededError, DynamicBatcher
 from service.cache import CachedScore, ScoreCache, cache_key
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 class ModerationResult:
     score: float  # P(harmful)
     harmful: bool  # score >= threshold
+    threshold: float  # the served threshold for this input: the prompt's, or a response's
     truncated: bool  # some text was not seen by the model
     cached: bool
     windows: int = 1  # sequences scored for the pair (several for a long input in windows)
@@ -52,7 +57,7 @@ class Moderator:
         self,
         *,
         model_id: str,
-        threshold: float,
+        thresholds: Thresholds,
         encoder: AsyncPairEncoder,
         batcher: DynamicBatcher[EncodedPair, ScoreRow],
         cache: ScoreCache,
@@ -64,7 +69,7 @@ class Moderator:
         """`categories`: how many category scores each row carries after P(harmful)."""
         self.model_id = model_id
         self.categories = categories
-        self.threshold = threshold
+        self.thresholds = thresholds
         self.encoder = encoder
         self.batcher = batcher
         self.cache = cache
@@ -76,14 +81,17 @@ class Moderator:
         self,
         score: float,
         *,
+        response: str | None,
         truncated: bool,
         cached: bool,
         windows: int = 1,
         categories: tuple[float, ...] = (),
     ) -> ModerationResult:
+        threshold = self.thresholds.for_pair(response)
         return ModerationResult(
             score=score,
-            harmful=score >= self.threshold,
+            harmful=score >= threshold,
+            threshold=threshold,
             truncated=truncated,
             cached=cached,
             windows=windows,
@@ -113,6 +121,7 @@ class Moderator:
         results: list[ModerationResult | None] = [
             self.result(
                 hit.score,
+                response=response,
                 truncated=hit.truncated,
                 cached=True,
                 windows=hit.windows,
@@ -120,7 +129,7 @@ class Moderator:
             )
             if hit is not None and self._usable(hit)
             else None
-            for hit in cached
+            for hit, (_, response) in zip(cached, pairs, strict=True)
         ]
         todo = [n for n, r in enumerate(results) if r is None]
         ticket = None
@@ -163,6 +172,7 @@ class Moderator:
                 windows = len(item.sequences)
                 results[n] = self.result(
                     score,
+                    response=pairs[n][1],
                     truncated=item.truncated,
                     cached=False,
                     windows=windows,

@@ -1,6 +1,8 @@
 """Verdicts from scores, shared by every scoring endpoint, and shadow mode.
 
-A result blocks when its score reaches the threshold, or when a category the policy names in
+A result blocks when its score reaches its threshold (the served one for its kind of input, a
+prompt alone or a pair with a response: `ModerationResult.threshold`; or a caller's override, as
+a LiteLLM guardrail's), or when a category the policy names in
 `MODERATION_BLOCK_CATEGORIES` is flagged (service/category_policy.py); each flagged category is
 counted in `moderation_category_flags_total{category}`.
 
@@ -53,13 +55,18 @@ class Verdicts:
         )
 
     def judge(
-        self, results: Sequence[ModerationResult], threshold: float, texts: Sequence[str] = ()
+        self,
+        results: Sequence[ModerationResult],
+        texts: Sequence[str] = (),
+        *,
+        threshold: float | None = None,
     ) -> list[Verdict]:
-        """Each result's verdict: blocked when score >= threshold or a blocking category is
-        flagged; never blocked, and no category flagged, in shadow mode."""
+        """Each result's verdict: blocked when score >= its threshold (`threshold` overrides
+        every result's) or a blocking category is flagged; never blocked, and no category
+        flagged, in shadow mode."""
         policy = self.policy
         categories = [policy.flags(r.categories) for r in results] if policy.codes else []
-        flags = [r.score >= threshold for r in results]
+        flags = [r.harmful if threshold is None else r.score >= threshold for r in results]
         if categories:
             flags = [f or policy.blocks(c) for f, c in zip(flags, categories, strict=True)]
             for per_result in categories:

@@ -28,6 +28,7 @@ from contract import (
     TOKENIZER_FILE,
     Manifest,
     PairLayout,
+    load_artifact,
     write_manifest,
 )
 from train.modeling import exposed_category_logits, is_conditional, model_input_names
@@ -179,6 +180,14 @@ def export_artifact(
         **({"pair_layout": pair_layout} if pair_layout is not None else {}),
         **manifest_fields,
     )
+
+
+def update_manifest(out_dir: Path, **changes: Any) -> Manifest:
+    """Rewrite an exported artifact's manifest with `changes` over its fields (for what is
+    chosen with the exported model itself, after it is written)."""
+    manifest = load_artifact(out_dir).manifest
+    fields = manifest.model_dump(exclude={"schema_version", "files"})
+    return write_manifest(Path(out_dir), **{**fields, **changes})
 
 
 def _category_fields(

@@ -209,6 +209,7 @@ def model_section(c: CardInputs) -> str:
     # The exported run's own settings (an experiment arm's differ from `student.fit`).
     sfit = m.metrics.get("fit") or dataclasses.asdict(c.cfg.student.fit)
     layout = m.pair_layout
+    prompt_rule = m.metrics.get("threshold_rule", "see the manifest")
     lengths = f"max length {m.max_length} tokens (longest-first truncation)"
     if layout is not None:
         lengths = (
@@ -235,8 +236,8 @@ def model_section(c: CardInputs) -> str:
   and the first {tfit.freeze_layers} layers frozen, lr {tfit.lr}, max length
   {tfit.max_length}, cross-entropy. It scored every training, dev and augmentation row
   {"through its int8 ONNX export" if c.cfg.teacher.score_with_onnx else "in fp32 PyTorch"}.
-- Threshold **{m.threshold:.4f}**: {m.metrics.get("threshold_rule", "see the manifest")}
-  (never an eval set). Checkpoint: best validation AUPRC (epoch {m.metrics.get("epoch")}).
+- Threshold **{m.threshold:.4f}** for prompts alone: {prompt_rule} (never an eval set).
+  {response_threshold_line(m)} Checkpoint: best validation AUPRC (epoch {m.metrics.get("epoch")}).
 - Quantisation: {m.quantization}. Parity on {parity["rows"]} validation rows (fp32 PyTorch vs
   this ONNX): AUPRC {parity["auprc_torch_fp32"]:.4f} vs {parity["auprc_onnx"]:.4f}, max score
   difference {parity["max_abs_score_diff"]:.4f}, mean {parity["mean_abs_score_diff"]:.5f},
@@ -246,13 +247,30 @@ def model_section(c: CardInputs) -> str:
 """
 
 
+def response_threshold_line(m: Manifest) -> str:
+    """How pairs with a response are judged, and how their threshold was chosen."""
+    rule = m.metrics.get("response_threshold_rule")
+    if m.response_threshold is None:
+        why = f" ({rule})" if rule else ""
+        return f"Pairs with a response take the same threshold{why}."
+    return (
+        f"Pairs with a non-empty response: **{m.response_threshold:.4f}**, "
+        f"{rule or 'see the manifest'} (the service's `response_threshold`)."
+    )
+
+
 def evaluation_section(c: CardInputs) -> str:
     """Teacher vs student on the eval sets, the anchors, the floors, XSTest by prompt type."""
     m, student, teacher = c.manifest, c.student, c.teacher
+    pairs = (
+        ""
+        if m.response_threshold is None
+        else f", {m.response_threshold:.3f} for rows with a response (HarmBench, DICES)"
+    )
     anchors = "\n".join(f"- {k}: {v}" for k, v in ANCHORS.items())
     return f"""## Evaluation (teacher vs student)
 Positive class = harmful. F1, precision and recall at each model's own threshold, never set on
-an eval set (student {m.threshold:.3f}, teacher {teacher.threshold:.3f}: see above);
+an eval set (student {m.threshold:.3f}{pairs}, teacher {teacher.threshold:.3f}: see above);
 AUPRC = average precision. The
 student's full table is `eval.md` (also `eval.json`, `pr_curve.png`).
 

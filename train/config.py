@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from train.data.mix import MixConfig
 from train.trainer import FitConfig
@@ -52,6 +52,9 @@ class ExportConfig:
     # (e.g. "toxicchat") = the threshold that flags `target_fpr` of that dev set's safe rows.
     threshold_set: str | None = None
     target_fpr: float = 0.05
+    # Pairs with a response (contract/thresholds.py): "f1" = the exported model's F1 optimum on
+    # the dev suite's labelled rows with a response; "none" = they take the threshold above.
+    response_threshold: Literal["f1", "none"] = "f1"
 
 
 @dataclass

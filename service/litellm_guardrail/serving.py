@@ -1,10 +1,11 @@
 """Handler of LiteLLM's guardrail call: every text is scored; one harmful text blocks the call.
 
 LiteLLM sends a response check (post_call) without the prompt that produced it, so each text is
-scored on its own, as a prompt-only input; long texts go through the long-input policy like
-any other. A block's reason names the flagged categories of the texts that block (code, name and
-the highest score), whether they blocked (MODERATION_BLOCK_CATEGORIES) or only describe a text the
-binary score blocked.
+scored on its own, as a prompt-only input, and judged at the prompt threshold (the response
+threshold is for a response beside its prompt, which LiteLLM does not send); long texts go
+through the long-input policy like any other. A block's reason names the flagged categories of
+the texts that block (code, name and the highest score), whether they blocked
+(MODERATION_BLOCK_CATEGORIES) or only describe a text the binary score blocked.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from service.verdicts import Verdict
 
 
 class GuardrailServing(EndpointServing):
-    def _threshold(self, request: GuardrailRequest) -> float:
+    def _threshold(self, request: GuardrailRequest) -> float | None:
+        """The guardrail config's own threshold; None: each text's served one."""
         params = request.additional_provider_specific_params or {}
         value = params.get("threshold")
         if value is None:
-            return self.moderator.threshold
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise InvalidInputError(
                 "additional_provider_specific_params.threshold", "must be a number in [0, 1]"
@@ -57,15 +59,16 @@ class GuardrailServing(EndpointServing):
         threshold = self._threshold(request)
         texts = self._texts(request)
         results = await self.moderator.moderate([(t, None) for t in texts])
-        verdicts = self.verdicts.judge(results, threshold, texts)
+        verdicts = self.verdicts.judge(results, texts, threshold=threshold)
         blocking = [(r, v) for r, v in zip(results, verdicts, strict=True) if v.blocked]
         if not blocking:
             body: dict[str, object] = {"action": "NONE"}
         else:
-            score = max(r.score for r, _ in blocking)
+            top = max((r for r, _ in blocking), key=lambda r: r.score)
+            score, applied = top.score, top.threshold if threshold is None else threshold
             reason = (
                 f"harmful {request.input_type} (score {score:.3f} "
-                f"{'>=' if score >= threshold else '<'} threshold {threshold:.3f}, "
+                f"{'>=' if score >= applied else '<'} threshold {applied:.3f}, "
                 f"{len(blocking)} of {len(texts)} texts, model {self.moderator.model_id})"
             )
             categories = self._flagged_categories(blocking)

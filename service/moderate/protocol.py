@@ -63,7 +63,10 @@ class ModerateResponse(BaseModel):
         "flagged; always false in shadow mode"
     )
     score: float = Field(description="P(harmful) from the model")
-    threshold: float
+    threshold: float = Field(
+        description="the threshold this input was judged at: the response threshold for a pair "
+        "with a non-empty response, else the prompt threshold"
+    )
     model: str = Field(description="name@version of the served artifact")
     cached: bool
     truncated: bool = Field(

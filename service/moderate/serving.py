@@ -33,14 +33,14 @@ class ModerationServing(EndpointServing):
             if self.verdicts.log_texts
             else []
         )
-        verdicts = self.verdicts.judge(results, self.moderator.threshold, texts)
+        verdicts = self.verdicts.judge(results, texts)
         return [self._body(r, v) for r, v in zip(results, verdicts, strict=True)]
 
     def _body(self, result: ModerationResult, verdict: Verdict) -> dict[str, object]:
         body: dict[str, object] = {
             "harmful": verdict.blocked,
             "score": result.score,
-            "threshold": self.moderator.threshold,
+            "threshold": result.threshold,
             "model": self.moderator.model_id,
             "cached": result.cached,
             "truncated": result.truncated,

@@ -51,7 +51,7 @@ class OpenAIModerationServing(EndpointServing):
         # Empty text has nothing to judge; it is not sent to the model.
         to_score = [t for t in texts if t.strip()]
         scored_results = await self.moderator.moderate([(t, None) for t in to_score])
-        verdicts = self.verdicts.judge(scored_results, self.moderator.threshold, to_score)
+        verdicts = self.verdicts.judge(scored_results, to_score)
         scored = zip(scored_results, verdicts, strict=True)
         policy = self.verdicts.policy
         nothing = tuple(0.0 for _ in policy.codes)

@@ -209,7 +209,8 @@ def test_the_scrape_target_serves_the_service_metrics(exported: dict[str, set[st
     assert {"endpoint", "status"} <= exported["moderation_requests_total"]
     assert "le" in exported["moderation_request_latency_seconds_bucket"]
     assert "backend" in exported["moderation_cache_errors_total"]
-    assert {"name", "version", "threshold"} <= exported["moderation_model_info"]
+    info = {"name", "version", "threshold", "response_threshold"}
+    assert info <= exported["moderation_model_info"]
     assert {"category", "mode"} <= exported["moderation_category_flags_total"]
 
 

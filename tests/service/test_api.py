@@ -263,7 +263,8 @@ def test_metrics_are_exported_and_move(client: httpx.Client) -> None:
         assert after[name] - before[name] == 1, name
     assert after["tokens"] > before["tokens"]
     text = client.get("/metrics").text
-    assert 'moderation_model_info{name="tiny-random",threshold="0.5",version="0.0.0"} 1.0' in text
+    info = 'name="tiny-random",response_threshold="0.5",threshold="0.5",version="0.0.0"'
+    assert f"moderation_model_info{{{info}}} 1.0" in text  # no response threshold: the same
     assert "moderation_queue_depth 0.0" in text
     assert 'moderation_rejected_total{reason="queue_full"}' in text
 

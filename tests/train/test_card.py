@@ -8,6 +8,7 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
+from train.artifact_export import update_manifest
 from train.card import floors, write_model_card
 from train.config import PipelineConfig, StudentConfig
 from train.evaluation.report import EvalReport
@@ -74,6 +75,21 @@ def test_sections_come_in_order_with_the_run_s_numbers(tiny_artifact: Path, tmp_
     assert f"python -m train evaluate {tmp_path / 'artifact'}" in card
     assert "This artifact has no category head" in card
     assert "Teacher int8 ONNX vs PyTorch" not in card  # no teacher export in this work dir
+
+
+def test_both_thresholds_are_stated_with_how_each_was_chosen(
+    tiny_artifact: Path, tmp_path: Path
+) -> None:
+    without = _card(tiny_artifact, tmp_path / "without")
+    assert "Pairs with a response take the same threshold." in without
+    artifact = tmp_path / "with-response-threshold"
+    shutil.copytree(tiny_artifact, artifact)
+    rule = "F1-optimal on the 12 labelled dev rows with a response (val 12), int8"
+    update_manifest(artifact, response_threshold=0.0412, metrics={"response_threshold_rule": rule})
+    card = _card(artifact, tmp_path / "with")
+    assert "Threshold **0.5000** for prompts alone" in card
+    assert f"Pairs with a non-empty response: **0.0412**, {rule}" in card
+    assert "(student 0.500, 0.041 for rows with a response (HarmBench, DICES)" in card
 
 
 def test_a_run_without_its_records_still_gets_a_card(tiny_artifact: Path, tmp_path: Path) -> None:

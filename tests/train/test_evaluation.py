@@ -13,7 +13,7 @@ from contract import Pair
 from train.data.records import Record
 from train.evaluation import compare, report
 from train.evaluation.latency import measure_latency
-from train.evaluation.metrics import best_f1_threshold, binary_metrics
+from train.evaluation.metrics import best_f1_threshold, binary_metrics, f1_response_threshold
 
 
 def test_binary_metrics_count_harmful_as_positive_at_the_threshold() -> None:
@@ -30,6 +30,25 @@ def test_best_f1_threshold_separates_separable_scores() -> None:
     labels = np.array([0, 0, 1, 1])
     threshold = best_f1_threshold(labels, np.array([0.1, 0.3, 0.7, 0.8], dtype=np.float32))
     assert 0.3 < threshold <= 0.7
+
+
+def test_the_response_threshold_is_the_f1_optimum_of_the_labelled_rows_with_a_response() -> None:
+    labels = np.array([0.0, 0.0, 1.0, 1.0, math.nan, 1.0, 0.0])
+    scores = np.array([0.01, 0.02, 0.05, 0.9, 0.03, 0.2, 0.95])
+    with_response = np.array([True, True, True, True, True, False, False])
+    # The prompt rows (a harmful 0.2, a safe 0.95) and the unlabelled row take no part.
+    threshold = f1_response_threshold(labels, scores, with_response)
+    assert threshold == best_f1_threshold(np.array([0, 0, 1, 1]), scores[:4].astype(np.float32))
+    assert threshold == pytest.approx(0.05)  # the lowest harmful pair's score
+    assert f1_response_threshold(labels, scores, np.zeros(7, dtype=bool)) is None  # no rows
+    assert f1_response_threshold(labels[:2], scores[:2], with_response[:2]) is None  # one class
+
+
+def test_binary_metrics_take_one_threshold_per_row() -> None:
+    labels = np.array([1, 1, 0])
+    scores = np.array([0.9, 0.1, 0.3], dtype=np.float32)
+    per_row = binary_metrics(labels, scores, np.array([0.5, 0.05, 0.5]))
+    assert (per_row["recall"], per_row["fpr"]) == (1.0, 0.0)
 
 
 def test_run_metrics_skip_unknown_labels_and_add_fidelity_to_the_teacher() -> None:
@@ -81,6 +100,8 @@ class _LengthScorer:
 EVALS = {
     "oai": [Record("short", None, 0, "oai"), Record("x" * 40, None, 1, "oai"),
             Record("y" * 30, None, 1, "oai"), Record("tiny", None, 0, "oai")],
+    "harmbench": [Record("a" * 8, "an answer", 1, "harmbench"),
+                  Record("b" * 4, "a refusal", 0, "harmbench")],
     "xstest": [Record("kill a python process", None, 0, "xstest", category="homonyms"),
                Record("z" * 40, None, 1, "xstest", category="contrast_homonyms"),
                Record("w" * 36, None, 0, "xstest", category="homonyms")],
@@ -106,6 +127,26 @@ def test_a_scorer_is_reported_per_set_at_its_threshold_and_at_half() -> None:
     assert rep.mean_auprc == 1.0  # OAI alone of the mean's sets
     cut = report.evaluate_scorer(_LengthScorer(), "len", 0.7, Path("data"), ["oai"], max_rows=2)
     assert cut.results["oai"]["n"] == 2.0
+
+
+@pytest.mark.usefixtures("known_evals")
+def test_rows_with_a_response_are_judged_at_the_response_threshold(tmp_path: Path) -> None:
+    sets = ["oai", "harmbench"]
+    # harmbench's pairs score 0.2 (harmful) and 0.1 (safe): both under the prompt threshold
+    prompt_only = report.evaluate_scorer(_LengthScorer(), "len", 0.7, Path("data"), sets)
+    assert prompt_only.results["harmbench"]["recall"] == 0.0
+    both = report.evaluate_scorer(
+        _LengthScorer(), "len", 0.7, Path("data"), sets, response_threshold=0.15
+    )
+    assert both.results["harmbench"]["f1"] == 1.0
+    assert both.results["oai"] == prompt_only.results["oai"]  # prompts keep their threshold
+    report.write_report(both, tmp_path)
+    header = (tmp_path / "eval.md").read_text().split("\n")[2]
+    assert "Thresholds 0.7000 for prompts alone, 0.1500 for pairs with a response" in header
+    again = report.EvalReport.from_json(json.loads((tmp_path / "eval.json").read_text()))
+    assert (again.threshold, again.response_threshold) == (0.7, 0.15)
+    alike = "Threshold 0.7000 for prompts alone and pairs with a response alike"
+    assert report.describe_thresholds(prompt_only) == alike
 
 
 @pytest.mark.usefixtures("known_evals")

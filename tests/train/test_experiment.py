@@ -26,15 +26,22 @@ from train.evaluation.compare import (
     safe_flagged,
     threshold_at_fpr,
 )
+from train.evaluation.metrics import f1_response_threshold
 from train.stages.experiment import (
+    SCORES_FILE,
     ArmConfig,
     ExperimentConfig,
     Run,
+    backfill,
     bootstrap_against_baseline,
     bootstrap_hazards,
     choose,
     dev_score,
+    load_run,
+    run_dir,
+    summarize,
     teacher_rows,
+    with_responses,
 )
 from train.work_paths import WorkPaths
 
@@ -107,6 +114,10 @@ def test_every_arm_and_seed_keeps_its_per_example_scores(experiment: dict[str, A
             assert len(sets["eval/xstest"]["scores"]) == 40
             assert len(sets["eval/xstest"]["types"]) == 40
             assert all(v is not None for v in sets["dev/transfer"]["teacher"])
+            # which rows have a response (judged at the response threshold), row by row
+            assert sets["dev/pairs"]["responses"] == [1] * 6
+            assert sets["eval/xstest"]["responses"] == [0] * 40
+            assert len(sets["dev/val"]["responses"]) == len(sets["dev/val"]["scores"])
             # the category head's scores, its dev targets and OAI's known flags are kept
             if arm == "all":
                 assert len(sets["eval/oai"]["categories"][0]) == 14
@@ -136,6 +147,9 @@ def test_the_report_has_mean_sd_and_a_paired_bootstrap(experiment: dict[str, Any
     assert probe["metrics"]["eval/oai"]["auprc"] == pytest.approx(
         base["metrics"]["eval/oai"]["auprc"], abs=1e-4
     )
+    # each run's response threshold, from its dev rows with a response (dev/pairs at least)
+    assert all(r["response_rows"] >= 6 for r in data["runs"]["all"])
+    assert "| response threshold (dev rows) |" in report
     # what ships is chosen from dev alone, and the report says which and why
     assert data["choice"]["arm"] in ("all", "no-templates") and data["choice"]["seed"] in (1, 2)
     assert "**Choice (dev only):**" in report
@@ -338,3 +352,72 @@ def test_an_arm_distils_from_another_teacher_only_if_it_scored_the_same_rows(
     assert teacher_rows(train, paths, ArmConfig()) is train
     with pytest.raises(ValueError, match="not a scoring"):
         teacher_rows(train[:1], paths, arm)
+
+
+def _save_run(work: Path, arm: str, sets: dict[str, dict[str, Any]]) -> Path:
+    out = run_dir(WorkPaths(work), arm, 1)
+    out.mkdir(parents=True)
+    with gzip.open(out / SCORES_FILE, "wt", encoding="utf-8") as fh:
+        json.dump({"arm": arm, "seed": 1, "epoch": 1, "sets": sets}, fh)
+    return out / SCORES_FILE
+
+
+# Prompt threshold: dev/toxicchat's safe prompts at 5% flagged, just above 0.9. Responses: the
+# seeds' split has two rows with one (recorded per row), the constructed pairs all (an older
+# run's record: its refusal-prefix baseline); HarmBench's older run records nothing.
+TOXICCHAT = {"labels": [0] * 19 + [1], "scores": [0.9] + [0.05] * 18 + [0.95]}
+VAL = {"labels": [0, 1, 0, 1], "scores": [0.1, 0.95, 0.02, 0.3], "responses": [0, 0, 1, 1]}
+PAIRS = {"labels": [0, 1, 0, 1], "scores": [0.05, 0.2, 0.01, 0.4], "refusal_prefix": [1.0] * 4}
+HARMBENCH = {"labels": [1, 0], "scores": [0.25, 0.03]}
+
+
+def _report_runs(work: Path) -> dict[str, list[Run]]:
+    exp = ExperimentConfig()
+    common = {"dev/toxicchat": TOXICCHAT, "dev/val": VAL, "dev/pairs": PAIRS}
+    new = _save_run(
+        work, "new", {**common, "eval/harmbench": {**HARMBENCH, "refusal_prefix": [0.0, 1.0]}}
+    )
+    old = _save_run(work, "old", {**common, "eval/harmbench": HARMBENCH})
+    return {"new": [load_run(new, exp)], "old": [load_run(old, exp)]}
+
+
+def test_rows_with_a_response_are_judged_at_the_f1_optimum_of_the_dev_rows_with_one(
+    tmp_path: Path,
+) -> None:
+    runs = with_responses(_report_runs(tmp_path))
+    expected = f1_response_threshold(
+        [0, 1, 0, 1, 0, 1], [0.02, 0.3, 0.05, 0.2, 0.01, 0.4], [True] * 6
+    )
+    assert expected == pytest.approx(0.2)
+    for run in (runs["new"][0], runs["old"][0]):
+        assert run.threshold > 0.9 and run.response_threshold == expected
+        assert run.thresholds("dev/toxicchat") == run.threshold  # prompts alone
+        val = run.thresholds("dev/val")
+        assert isinstance(val, np.ndarray)
+        assert list(val) == [run.threshold] * 2 + [expected] * 2
+        # HarmBench is the same rows in both runs: the older run takes the newer one's record
+        assert list(np.broadcast_to(run.thresholds("eval/harmbench"), 2)) == [expected] * 2
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice")
+def test_the_report_applies_and_shows_each_runs_response_threshold(tmp_path: Path) -> None:
+    _report_runs(tmp_path)
+    exp = ExperimentConfig(seeds=[1], baseline="old", bootstrap=20, arms={"new": {}, "old": {}})
+    summarize(WorkPaths(tmp_path), exp, ["new", "old"], [1])
+    data = json.loads((tmp_path / "experiment" / "report.json").read_text())
+    run = data["runs"]["new"][0]
+    assert run["response_threshold"] == pytest.approx(0.2) and run["response_rows"] == 6
+    # at the prompt threshold HarmBench's harmful answer (0.25) would be missed
+    assert run["metrics"]["eval/harmbench"]["f1"] == 1.0
+    assert run["metrics"]["dev/val"]["harmful_caught"] == 1.0  # 0.95 as a prompt, 0.3 as a pair
+    report = (tmp_path / "experiment" / "report.md").read_text()
+    assert "Rows with a response are judged at a response threshold per run" in report
+    assert "| `new` | 1 | 0.9000 | 0.2000 (6) |" in report
+
+
+def test_finished_runs_learn_which_rows_have_a_response(tmp_path: Path) -> None:
+    rows = [Record("a prompt", None, 0, "s"), Record("a prompt", "an answer", 1, "s")]
+    saved = _save_run(tmp_path, "older", {"dev/x": {"labels": [0, 1], "scores": [0.1, 0.2]}})
+    backfill(saved.parent, {"x": rows}, {}, batch_size=8)
+    with gzip.open(saved, "rt", encoding="utf-8") as fh:
+        assert json.load(fh)["sets"]["dev/x"]["responses"] == [0, 1]

@@ -1,7 +1,8 @@
-"""Export: which nodes int8 touches, and the parity measurement."""
+"""Export: which nodes int8 touches, the parity measurement, the response threshold."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,13 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from contract import CATEGORY_CODES, CATEGORY_OUTPUT, OPENAI_CATEGORY_MAP, load_artifact
-from train.artifact_export import export_artifact
-from train.data.records import Record
+from train.artifact_export import export_artifact, update_manifest
+from train.data.records import Record, write_records
+from train.evaluation.metrics import f1_response_threshold
 from train.parity import measure_parity
+from train.scoring.onnx_artifact import OnnxArtifactScorer
+from train.stages.export import response_threshold
+from train.work_paths import WorkPaths
 
 
 def _quantised_nodes(model: Path) -> list[str]:
@@ -92,3 +97,53 @@ def test_a_category_head_needs_a_threshold_per_category(
     with pytest.raises(ValueError, match="14 category logits; 2 named"):
         export_artifact(tiny_category_model_dir, tmp_path, categories=["S1", "S2"],
                         category_thresholds={"S1": 0.5, "S2": 0.5}, **common)  # fmt: skip
+
+
+def _dev_suite(root: Path) -> tuple[WorkPaths, dict[str, str], list[Record]]:
+    """A work dir's dev suite as the data and teacher stages leave it, plus an extra dev set:
+    pairs with a response spread over three sets, prompt-only and unlabelled rows among them."""
+    topics = ["bread", "bombs", "poems", "guns", "taxes", "poison", "code", "knives"]
+    pairs = [
+        Record(f"tell me about {t}", f"here is how, step {i}: {t}", i % 2, "pairs")
+        for i, t in enumerate(topics)
+    ]
+    prompts = [Record(f"prompt about {t}", None, 1 - i % 2, "seeds") for i, t in enumerate(topics)]
+    paths = WorkPaths(root)
+    write_records(paths.scored_val, [*pairs[:3], *prompts[:4]])
+    write_records(paths.dev_set("attack"), pairs[3:5])
+    write_records(paths.scored_dev("attack"), [*pairs[3:5], Record("x", "y", None, "unlabelled")])
+    write_records(paths.dev_set("prompts"), prompts[4:])
+    write_records(paths.scored_dev("prompts"), prompts[4:])
+    write_records(root / "extra.jsonl.gz", pairs[5:])
+    return paths, {"extra": str(root / "extra.jsonl.gz")}, pairs
+
+
+def test_the_response_threshold_is_chosen_on_the_dev_rows_with_a_response(
+    tiny_artifact: Path, tmp_path: Path
+) -> None:
+    paths, extra_dev, pairs = _dev_suite(tmp_path / "work")
+    threshold, rule = response_threshold(paths, tiny_artifact, extra_dev)
+    # Exactly the labelled pairs, from every dev set that has them, at the int8 model's scores.
+    scores = OnnxArtifactScorer(tiny_artifact).score([r.pair for r in pairs])
+    expected = f1_response_threshold([r.label for r in pairs], scores, [True] * len(pairs))
+    assert threshold is not None and threshold == expected
+    assert rule.startswith("F1-optimal on the 8 labelled dev rows with a response")
+    assert "(val 3, attack 2, extra 3)" in rule
+    artifact = tmp_path / "artifact"
+    shutil.copytree(tiny_artifact, artifact)
+    update_manifest(artifact, response_threshold=threshold)
+    manifest = load_artifact(artifact).manifest
+    assert manifest.thresholds.for_pair("an answer") == threshold
+    assert manifest.thresholds.for_pair(None) == manifest.threshold == 0.5  # kept
+
+
+def test_without_dev_rows_with_a_response_there_is_no_response_threshold(
+    tiny_artifact: Path, tmp_path: Path
+) -> None:
+    assert response_threshold(WorkPaths(tmp_path / "none"), tiny_artifact, {})[0] is None
+    paths = WorkPaths(tmp_path / "prompts")
+    write_records(paths.scored_val, [Record("a", None, 0, "s"), Record("b", None, 1, "s")])
+    assert response_threshold(paths, tiny_artifact, {}) == (
+        None,
+        "none: no labelled dev rows with a response of both classes",
+    )

@@ -21,7 +21,9 @@ from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score
 
 Array = npt.NDArray[np.float64]
-Metric = Callable[[Array, Array, float], float]
+# One threshold for a set, or one per row (a row with a response takes the response threshold)
+Threshold = float | Array
+Metric = Callable[[Array, Array, Threshold], float]
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ def threshold_at_fpr(safe_scores: Sequence[float], target_fpr: float) -> float:
     return float(np.nextafter(ordered[allowed], np.inf))
 
 
-def auprc(labels: Array, scores: Array, _threshold: float) -> float:
+def auprc(labels: Array, scores: Array, _threshold: Threshold) -> float:
     known = ~np.isnan(labels)
     y = labels[known]
     if not 0 < y.sum() < len(y):
@@ -51,17 +53,17 @@ def auprc(labels: Array, scores: Array, _threshold: float) -> float:
     return float(average_precision_score(y, scores[known]))
 
 
-def safe_flagged(labels: Array, scores: Array, threshold: float) -> float:
+def safe_flagged(labels: Array, scores: Array, threshold: Threshold) -> float:
     safe = labels == 0
-    return float((scores[safe] >= threshold).mean()) if safe.any() else math.nan
+    return float((scores >= threshold)[safe].mean()) if safe.any() else math.nan
 
 
-def harmful_caught(labels: Array, scores: Array, threshold: float) -> float:
+def harmful_caught(labels: Array, scores: Array, threshold: Threshold) -> float:
     harmful = labels == 1
-    return float((scores[harmful] >= threshold).mean()) if harmful.any() else math.nan
+    return float((scores >= threshold)[harmful].mean()) if harmful.any() else math.nan
 
 
-def f1(labels: Array, scores: Array, threshold: float) -> float:
+def f1(labels: Array, scores: Array, threshold: Threshold) -> float:
     if not (labels == 1).any():
         return math.nan
     pred = scores >= threshold
@@ -88,7 +90,7 @@ def fidelity(s: SetScores) -> dict[str, float]:
     return {"spearman": float(rho), "agreement_at_0.5": agree}
 
 
-def run_metrics(s: SetScores, threshold: float) -> dict[str, float]:
+def run_metrics(s: SetScores, threshold: Threshold) -> dict[str, float]:
     out = {name: fn(s.labels, s.scores, threshold) for name, fn in METRICS.items()}
     return {**{k: v for k, v in out.items() if not math.isnan(v)}, **fidelity(s)}
 
@@ -122,18 +124,20 @@ class Bootstrap:
 
 def paired_bootstrap(
     labels: Array,
-    arm: Sequence[tuple[Array, float]],
-    baseline: Sequence[tuple[Array, float]],
+    arm: Sequence[tuple[Array, Threshold]],
+    baseline: Sequence[tuple[Array, Threshold]],
     metric: Metric,
     resamples: int = 1000,
     seed: int = 0,
 ) -> Bootstrap | None:
-    """`arm` and `baseline`: (scores, threshold) per seed, on the same examples."""
+    """`arm` and `baseline`: (scores, threshold) per seed, on the same examples; a threshold
+    per row is resampled with its row."""
     rng = np.random.default_rng(seed)
     n = len(labels)
 
-    def seed_mean(runs: Sequence[tuple[Array, float]], idx: npt.NDArray[np.int64]) -> float:
-        return float(np.nanmean([metric(labels[idx], s[idx], t) for s, t in runs]))
+    def seed_mean(runs: Sequence[tuple[Array, Threshold]], idx: npt.NDArray[np.int64]) -> float:
+        per_seed = [metric(labels[idx], s[idx], _at(t, idx)) for s, t in runs]
+        return float(np.nanmean(per_seed))
 
     full = np.arange(n)
     observed = seed_mean(arm, full) - seed_mean(baseline, full)
@@ -149,6 +153,10 @@ def paired_bootstrap(
     # se 0: every resample gave the same difference
     p = math.erfc(abs(observed) / se / math.sqrt(2)) if se > 0 else float(observed == 0)
     return Bootstrap(observed, float(low), float(high), float((diffs <= 0).mean()), p)
+
+
+def _at(threshold: Threshold, idx: npt.NDArray[np.int64]) -> Threshold:
+    return threshold[idx] if isinstance(threshold, np.ndarray) else threshold
 
 
 def holm(p_values: dict[str, float]) -> dict[str, float]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from contract import MANIFEST_FILE
+from contract import MANIFEST_FILE, Thresholds
 from train.scoring.cache import DEFAULT_CACHE, CachedScorer, ScoreCache
 from train.scoring.scorer import Scorer
 from train.training_summary import SUMMARY_FILE
@@ -47,24 +47,26 @@ def load_teacher(
 
 
 def load_scorer(path: Path | str, *, cache: Path | None = DEFAULT_CACHE,
-                max_length: int = 128) -> tuple[Scorer, float]:  # fmt: skip
-    """An artifact folder (ONNX) or an HF classifier folder/hub id -> (scorer, threshold)."""
+                max_length: int = 128) -> tuple[Scorer, Thresholds]:  # fmt: skip
+    """An artifact folder (ONNX) or an HF classifier folder/hub id -> (scorer, thresholds):
+    an artifact's from its manifest; a trained folder's validation threshold, for prompts and
+    pairs alike."""
     folder = Path(path)
     scorer: Scorer
     if (folder / MANIFEST_FILE).is_file():
         from train.scoring.onnx_artifact import OnnxArtifactScorer
 
         onnx = OnnxArtifactScorer(folder)
-        scorer, threshold = onnx, onnx.threshold
+        scorer, thresholds = onnx, onnx.artifact.manifest.thresholds
     else:
         from train.scoring.hf_classifier import HFClassifierScorer
 
         scorer = HFClassifierScorer(str(path), max_length=max_length)
         summary = folder / SUMMARY_FILE
-        threshold = (
+        thresholds = Thresholds(
             float(json.loads(summary.read_text())["val"]["threshold"])
             if summary.is_file() else 0.5
         )  # fmt: skip
     if cache is not None:
         scorer = CachedScorer(scorer, ScoreCache(cache))
-    return scorer, threshold
+    return scorer, thresholds

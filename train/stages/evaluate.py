@@ -63,12 +63,18 @@ def run(
 ) -> EvalReport:  # fmt: skip
     paths = WorkPaths(Path(cfg.work_dir))
     target = Path(target)
-    scorer, threshold = load_scorer(
+    scorer, thresholds = load_scorer(
         target, cache=paths.cache, max_length=cfg.teacher.score_max_length
     )
     label = name or target.name
     report = evaluate_scorer(
-        scorer, label, threshold, data_dir, cfg.evaluate.sets, cfg.evaluate.max_rows
+        scorer,
+        label,
+        thresholds.prompt,
+        data_dir,
+        cfg.evaluate.sets,
+        cfg.evaluate.max_rows,
+        response_threshold=thresholds.response,
     )
     if (target / MANIFEST_FILE).is_file() and "oai" in cfg.evaluate.sets:
         report.extra.update(category_results(target, data_dir, cfg.evaluate.max_rows))

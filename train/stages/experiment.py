@@ -7,7 +7,8 @@ that already have them, so an interrupted experiment resumes. The seed sets the 
 initialisation and the data order. Every decision input comes from the dev suite:
 
 - the threshold of each run is set on the dev ToxicChat slice at `target_fpr` of its safe
-  prompts (real user traffic);
+  prompts (real user traffic); rows with a response are judged at the run's response threshold
+  instead, the F1 optimum on the labelled dev rows with a response (as export sets it);
 - the arms are ranked by their mean dev AUPRC (seed validation split, held-out templates, the
   dev ToxicChat slice, the held-out jailbreak attack);
 - an arm beats the baseline when it is higher on at least one dev set or dev hazard and lower
@@ -32,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from contract import CATEGORY_CODES
+from contract import CATEGORY_CODES, Thresholds, has_response
 from train.config import PipelineConfig
 from train.data.hazards import hazard_matrix
 from train.data.loaders import load_evals
@@ -46,12 +47,14 @@ from train.evaluation.categories import (
 from train.evaluation.compare import (
     METRICS,
     SetScores,
+    Threshold,
     holm,
     mean_sd,
     paired_bootstrap,
     run_metrics,
     threshold_at_fpr,
 )
+from train.evaluation.metrics import f1_response_threshold
 from train.evaluation.refusal_prefix import refusal_prefix_score
 from train.stages.distill import load_augmentation
 from train.stages.teacher_categories import soft_targets
@@ -60,6 +63,7 @@ from train.training_summary import SUMMARY_FILE, pair_layout
 from train.work_paths import WorkPaths
 
 SCORES_FILE = "scores.json.gz"
+RESPONSES = "responses"  # per row of a set's saved scores: 1 when the row has a response
 REPORTED = ("auprc", "f1", "safe_flagged", "harmful_caught", "spearman", "agreement_at_0.5")
 
 
@@ -163,6 +167,7 @@ def _set_scores(
     out: dict[str, Any] = {
         "labels": [r.label for r in rows],
         "scores": [round(float(s), 6) for s in scores],
+        RESPONSES: responses(rows),
     }
     if dev:
         out["teacher"] = [r.teacher_score for r in rows]
@@ -179,6 +184,11 @@ def _set_scores(
         elif rows and rows[0].source == "oai":
             out["oai_flags"] = [r.variant for r in rows]
     return out
+
+
+def responses(rows: list[Record]) -> list[int]:
+    """Which rows have a response (they take the response threshold)."""
+    return [int(has_response(r.response)) for r in rows]
 
 
 def refusal_prefix_scores(rows: list[Record]) -> dict[str, Any]:
@@ -232,6 +242,9 @@ def backfill(
                 baseline = refusal_prefix_scores(rows)
                 found.update(baseline)
                 changed = changed or bool(baseline)
+            if found is not None and RESPONSES not in found and len(rows) == len(found["labels"]):
+                found[RESPONSES] = responses(rows)
+                changed = True
     if changed:
         _write_scores(out, saved)
     missing_dev = {n: r for n, r in dev.items() if f"dev/{n}" not in saved["sets"]}
@@ -319,6 +332,17 @@ class Run:
     threshold: float
     sets: dict[str, SetScores]
     raw: dict[str, Any]
+    response_threshold: float | None = None  # None: rows with a response take `threshold`
+    responses: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)  # per set
+
+    def thresholds(self, name: str) -> Threshold:
+        """The threshold of each row of a set: the response threshold where the row has a
+        response (`contract.Thresholds`, as the service judges it), else the run's."""
+        flags = self.responses.get(name)
+        if flags is None or not flags.any():
+            return self.threshold
+        judged = Thresholds(self.threshold, self.response_threshold)
+        return np.where(flags, judged.for_input(True), judged.for_input(False))
 
 
 def load_run(path: Path, exp: ExperimentConfig) -> Run:
@@ -328,6 +352,64 @@ def load_run(path: Path, exp: ExperimentConfig) -> Run:
     dev = sets[f"dev/{exp.threshold_set}"]
     threshold = threshold_at_fpr(dev.scores[dev.labels == 0].tolist(), exp.target_fpr)
     return Run(raw["arm"], int(raw["seed"]), threshold, sets, raw["sets"])
+
+
+def _recorded_responses(raw: dict[str, Any]) -> npt.NDArray[np.bool_] | None:
+    """Which rows of a saved set have a response, where its scores say: per row since response
+    thresholds; before them, only for sets whose rows all have one (they carry the
+    refusal-prefix baseline); None when they do not say."""
+    if RESPONSES in raw:
+        return np.asarray(raw[RESPONSES], dtype=bool)
+    if "refusal_prefix" in raw:
+        return np.ones(len(raw["labels"]), dtype=bool)
+    return None
+
+
+def with_responses(runs: dict[str, list[Run]]) -> dict[str, list[Run]]:
+    """Each arm's runs with their rows' responses and their response threshold: the F1
+    optimum on the run's labelled dev rows with a response.
+
+    A set is the same rows in every run of a report (the paired bootstrap rests on it too), so a
+    set whose scores do not say which rows have a response (scored before the refusal-prefix
+    baseline) takes what another run's say; rows nothing says anything about count as prompts
+    alone: the seeds' validation split in reports decided before response thresholds."""
+    known: dict[str, npt.NDArray[np.bool_]] = {}
+    for run in (r for rs in runs.values() for r in rs):
+        for name, raw in run.raw.items():
+            recorded = _recorded_responses(raw)
+            if recorded is not None and (name not in known or RESPONSES in raw):
+                known[name] = recorded
+
+    def judged(run: Run) -> Run:
+        per_set: dict[str, npt.NDArray[np.bool_]] = {}
+        for name, s in run.sets.items():
+            found = _recorded_responses(run.raw[name])
+            if found is None:
+                shared = known.get(name)
+                found = shared if shared is not None and len(shared) == len(s.labels) else None
+            per_set[name] = np.zeros(len(s.labels), dtype=bool) if found is None else found
+        dev = sorted(n for n in run.sets if n.startswith("dev/"))
+        threshold = (
+            f1_response_threshold(
+                np.concatenate([run.sets[n].labels for n in dev]),
+                np.concatenate([run.sets[n].scores for n in dev]),
+                np.concatenate([per_set[n] for n in dev]),
+            )
+            if dev
+            else None
+        )
+        return replace(run, response_threshold=threshold, responses=per_set)
+
+    return {arm: [judged(r) for r in rs] for arm, rs in runs.items()}
+
+
+def response_rows(run: Run) -> int:
+    """The labelled dev rows a run's response threshold was chosen on."""
+    return sum(
+        int((flags & ~np.isnan(run.sets[name].labels)).sum())
+        for name, flags in run.responses.items()
+        if name.startswith("dev/")
+    )
 
 
 def dev_hazards(
@@ -379,16 +461,19 @@ def dev_score(metrics: dict[str, dict[str, float]], sets: set[str] | None = None
 
 
 def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: list[int]) -> None:
-    runs: dict[str, list[Run]] = {}
+    loaded: dict[str, list[Run]] = {}
     for arm in arms:
         found = [run_dir(paths, arm, s) / SCORES_FILE for s in seeds]
-        runs[arm] = [load_run(p, exp) for p in found if p.is_file()]
+        loaded[arm] = [load_run(p, exp) for p in found if p.is_file()]
+    runs = with_responses(loaded)
     per_run: dict[str, list[dict[str, Any]]] = {
         arm: [
             {
                 "seed": r.seed,
                 "threshold": r.threshold,
-                "metrics": {n: run_metrics(s, r.threshold) for n, s in r.sets.items()},
+                "response_threshold": r.response_threshold,
+                "response_rows": response_rows(r),
+                "metrics": {n: run_metrics(s, r.thresholds(n)) for n, s in r.sets.items()},
             }
             for r in rs
         ]
@@ -527,8 +612,8 @@ def bootstrap_against_baseline(
             for metric in ("auprc", "safe_flagged", "harmful_caught"):
                 b = paired_bootstrap(
                     labels,
-                    [(r.sets[name].scores, r.threshold) for r in arm_runs],
-                    [(r.sets[name].scores, r.threshold) for r in base],
+                    [(r.sets[name].scores, r.thresholds(name)) for r in arm_runs],
+                    [(r.sets[name].scores, r.thresholds(name)) for r in base],
                     METRICS[metric],
                     exp.bootstrap,
                 )
@@ -600,8 +685,11 @@ def markdown(
         "# Experiment report",
         "",
         f"Seeds {exp.seeds}; baseline `{exp.baseline}`. Threshold per run: {exp.target_fpr:.0%} "
-        f"of the dev `{exp.threshold_set}` safe prompts flagged. Arms are ranked on the dev "
-        "sets only; eval sets are reported beside and never used to choose.",
+        f"of the dev `{exp.threshold_set}` safe prompts flagged. Rows with a response are judged "
+        "at a response threshold per run, the F1 optimum on its labelled dev rows with a "
+        "response (F1, flagged and caught rates; AUPRC and the choice do not depend on either "
+        "threshold). Arms are ranked on the dev sets only; eval sets are reported beside and "
+        "never used to choose.",
         "",
     ]
     for arm in table:
@@ -644,12 +732,15 @@ def markdown(
         "",
         "## Per run",
         "",
-        "| arm | seed | threshold | mean dev AUPRC |",
-        "|---|---|---|---|",
+        "| arm | seed | threshold | response threshold (dev rows) | mean dev AUPRC |",
+        "|---|---|---|---|---|",
     ]
     for arm, arm_runs in per_run.items():
         for r in arm_runs:
-            lines.append(f"| `{arm}` | {r['seed']} | {r['threshold']:.4f} | {r['dev_score']:.4f} |")
+            response = r["response_threshold"]
+            shown = "–" if response is None else f"{response:.4f} ({r['response_rows']})"
+            lines.append(f"| `{arm}` | {r['seed']} | {r['threshold']:.4f} | {shown} | "
+                         f"{r['dev_score']:.4f} |")  # fmt: skip
     if choice:
         lines += ["", f"**Choice (dev only):** `{choice['arm']}`, seed {choice['seed']}: "
                   f"{choice['why']}."]  # fmt: skip

@@ -3,6 +3,10 @@
 Quantisation settings are tried from the smallest model to the most conservative; the first
 whose validation AUPRC is within `export.max_auprc_drop` of fp32 PyTorch ships. If none is,
 the export fails (the fp32 ONNX is not silently shipped instead).
+
+Thresholds come from the dev suite, never an eval set: the prompt threshold before export
+(`export.threshold_set`), the response threshold for pairs with a response after it, from the
+shipped int8 model's own scores (`export.response_threshold`).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contract import PairLayout
-from train.artifact_export import export_artifact
+from contract import PairLayout, has_response, load_artifact
+from train.artifact_export import export_artifact, update_manifest
 from train.base_models import describe_model
 from train.config import PipelineConfig
 from train.data.loaders import SEEDS
@@ -68,6 +72,38 @@ def decision_threshold(
     return threshold
 
 
+def response_threshold(
+    paths: WorkPaths, artifact_dir: Path, extra_dev: dict[str, str]
+) -> tuple[float | None, str]:
+    """(threshold, rule) for pairs with a response: the F1 optimum of the exported model's
+    scores on the labelled rows with a response of the experiment's dev suite
+    (`experiment.dev_sets`: the rows decide, not the sets' names); None without such rows of
+    both classes."""
+    from train.evaluation.metrics import f1_response_threshold
+    from train.scoring.onnx_artifact import OnnxArtifactScorer
+    from train.stages.experiment import dev_sets
+
+    if not paths.scored_val.is_file():  # no dev suite in this work dir (no teacher stage)
+        print("[export] no response threshold: the work dir has no dev suite")
+        return None, "none: no dev suite"
+    groups = {
+        name: [(r.pair, r.label) for r in rows if r.label is not None and has_response(r.response)]
+        for name, rows in dev_sets(paths, extra_dev).items()
+    }
+    labelled = [row for group in groups.values() for row in group]
+    sets = ", ".join(f"{name} {len(group)}" for name, group in groups.items() if group)
+    pairs, labels = [p for p, _ in labelled], [y for _, y in labelled]
+    scores = OnnxArtifactScorer(artifact_dir).score(pairs) if pairs else []
+    threshold = f1_response_threshold(labels, scores, [True] * len(labels))
+    if threshold is None:
+        print(f"[export] no response threshold: {len(labels)} labelled dev rows with a "
+              "response (both classes needed); pairs take the threshold")  # fmt: skip
+        return None, "none: no labelled dev rows with a response of both classes"
+    rule = f"F1-optimal on the {len(labels)} labelled dev rows with a response ({sets}), int8"
+    print(f"[export] response threshold {threshold:.4f}: {rule}")
+    return threshold, rule
+
+
 def category_thresholds(
     paths: WorkPaths, model_dir: Path, max_length: int, layout: PairLayout | None,
     extra_dev: dict[str, str],
@@ -94,6 +130,8 @@ def run(
     cfg: PipelineConfig, *, model_dir: Path | None = None, out_dir: Path | None = None,
     teacher: str | None = None,
 ) -> Path:  # fmt: skip
+    from train.stages.experiment import load_experiment_config
+
     paths = WorkPaths(Path(cfg.work_dir))
     model_dir = Path(model_dir or paths.student_model)
     out_dir = Path(out_dir or cfg.export.out_dir)
@@ -102,10 +140,8 @@ def run(
     layout = pair_layout(summary)
     threshold = decision_threshold(cfg, paths, model_dir, summary, max_length, layout)
     head: dict[str, Any] = {}
+    extra_dev = load_experiment_config(cfg.experiment).extra_dev
     if summary["config"].get("categories"):
-        from train.stages.experiment import load_experiment_config
-
-        extra_dev = load_experiment_config(cfg.experiment).extra_dev
         head["category_thresholds"] = category_thresholds(
             paths, model_dir, max_length, layout, extra_dev
         )
@@ -125,6 +161,13 @@ def run(
         print(f"[export] {strategy}: {describe_parity(parity)}")
         tried.append({**strategy, **parity})
         if parity["auprc_drop"] <= cfg.export.max_auprc_drop:
+            response, rule = (
+                response_threshold(paths, out_dir, extra_dev)
+                if cfg.export.response_threshold == "f1"
+                else (None, "none (export.response_threshold): pairs take the threshold")
+            )
+            metrics = {**load_artifact(out_dir).manifest.metrics, "response_threshold_rule": rule}
+            update_manifest(out_dir, response_threshold=response, metrics=metrics)
             (out_dir / "parity.json").write_text(
                 json.dumps({"accepted": tried[-1], "tried": tried}, indent=2) + "\n"
             )
