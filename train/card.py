@@ -370,6 +370,7 @@ def reproduce_section(c: CardInputs) -> str:
 ```
 W=runs/reference   # data and teacher stages, then the arms behind the choice (3 seeds each)
 U=train/configs/uncorrected.yaml   # the choice rule these reports were decided under
+S=train/configs/single-threshold.yaml   # one threshold, as reports before response thresholds
 python -m train experiment --config $U --work-dir $W --seeds 3 --baseline no-aug \\
     --arms no-aug,pairs,pairs-light,pairs-light-long,pairs-light-long-probe
 python -m train experiment --config $U --work-dir $W --seeds 3 \\
@@ -388,7 +389,7 @@ python -m train experiment --config $U --report-only --seeds 3 \\
 python -m train experiment --config $U --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs \\
     --baseline no-aug --arms no-aug,pairs,pairs-light,pairs-light-long
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $S --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-probe-wd \\
     --arms pairs-light-long-probe,pairs-light-long-probe-wd
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact

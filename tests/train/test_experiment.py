@@ -421,3 +421,23 @@ def test_finished_runs_learn_which_rows_have_a_response(tmp_path: Path) -> None:
     backfill(saved.parent, {"x": rows}, {}, batch_size=8)
     with gzip.open(saved, "rt", encoding="utf-8") as fh:
         assert json.load(fh)["sets"]["dev/x"]["responses"] == [0, 1]
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice")
+def test_reports_made_before_response_thresholds_rebuild_with_one_threshold(
+    tmp_path: Path,
+) -> None:
+    runs = with_responses(_report_runs(tmp_path), "none")
+    run = runs["new"][0]
+    assert run.response_threshold is None
+    assert list(np.broadcast_to(run.thresholds("dev/val"), 4)) == [run.threshold] * 4
+    exp = ExperimentConfig(seeds=[1], baseline="old", bootstrap=20, arms={"new": {}, "old": {}},
+                           response_threshold="none")  # fmt: skip
+    summarize(WorkPaths(tmp_path), exp, ["new", "old"], [1])
+    data = json.loads((tmp_path / "experiment" / "report.json").read_text())
+    assert data["runs"]["new"][0]["metrics"]["eval/harmbench"]["f1"] == 0.0  # 0.25 < 0.9
+    report = (tmp_path / "experiment" / "report.md").read_text()
+    assert "response threshold" not in report
+    assert "| `new` | 1 | 0.9000 | " in report
+    with pytest.raises(ValueError, match="not 'f1' or 'none'"):
+        with_responses(_report_runs(tmp_path / "again"), "youden")

@@ -107,6 +107,9 @@ class ExperimentConfig:
     )
     bootstrap: int = 1000
     correction: str = "holm"  # over an arm's dev comparisons: "holm" or "none"
+    # Rows with a response: "f1" judges them at each run's response threshold (as export sets
+    # it), "none" at the run's one threshold, as reports made before response thresholds did.
+    response_threshold: str = "f1"
     # dev sets beyond the data stage's (name -> file of labelled rows); every run is scored on
     # them, runs done before a set was added included
     extra_dev: dict[str, str] = field(default_factory=dict)
@@ -365,7 +368,7 @@ def _recorded_responses(raw: dict[str, Any]) -> npt.NDArray[np.bool_] | None:
     return None
 
 
-def with_responses(runs: dict[str, list[Run]]) -> dict[str, list[Run]]:
+def with_responses(runs: dict[str, list[Run]], rule: str = "f1") -> dict[str, list[Run]]:
     """Each arm's runs with their rows' responses and their response threshold: the F1
     optimum on the run's labelled dev rows with a response.
 
@@ -380,6 +383,9 @@ def with_responses(runs: dict[str, list[Run]]) -> dict[str, list[Run]]:
             if recorded is not None and (name not in known or RESPONSES in raw):
                 known[name] = recorded
 
+    if rule not in ("f1", "none"):
+        raise ValueError(f"experiment.response_threshold: {rule!r} is not 'f1' or 'none'")
+
     def judged(run: Run) -> Run:
         per_set: dict[str, npt.NDArray[np.bool_]] = {}
         for name, s in run.sets.items():
@@ -388,6 +394,8 @@ def with_responses(runs: dict[str, list[Run]]) -> dict[str, list[Run]]:
                 shared = known.get(name)
                 found = shared if shared is not None and len(shared) == len(s.labels) else None
             per_set[name] = np.zeros(len(s.labels), dtype=bool) if found is None else found
+        if rule == "none":
+            return replace(run, responses=per_set)
         dev = sorted(n for n in run.sets if n.startswith("dev/"))
         threshold = (
             f1_response_threshold(
@@ -465,7 +473,7 @@ def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: l
     for arm in arms:
         found = [run_dir(paths, arm, s) / SCORES_FILE for s in seeds]
         loaded[arm] = [load_run(p, exp) for p in found if p.is_file()]
-    runs = with_responses(loaded)
+    runs = with_responses(loaded, exp.response_threshold)
     per_run: dict[str, list[dict[str, Any]]] = {
         arm: [
             {
@@ -674,6 +682,13 @@ def _ms(value: tuple[float, float]) -> str:
     return "–" if math.isnan(mean) else f"{mean:.3f} ± {sd:.3f}"
 
 
+_RESPONSE_RULE = (
+    "Rows with a response are judged at a response threshold per run, the F1 optimum on its "
+    "labelled dev rows with a response (F1, flagged and caught rates; AUPRC and the choice do "
+    "not depend on either threshold). "
+)
+
+
 def markdown(
     exp: ExperimentConfig,
     table: dict[str, dict[str, dict[str, tuple[float, float]]]],
@@ -681,15 +696,15 @@ def markdown(
     per_run: dict[str, list[dict[str, Any]]],
     choice: dict[str, Any] | None = None,
 ) -> str:
+    split = exp.response_threshold != "none"
     lines = [
         "# Experiment report",
         "",
         f"Seeds {exp.seeds}; baseline `{exp.baseline}`. Threshold per run: {exp.target_fpr:.0%} "
-        f"of the dev `{exp.threshold_set}` safe prompts flagged. Rows with a response are judged "
-        "at a response threshold per run, the F1 optimum on its labelled dev rows with a "
-        "response (F1, flagged and caught rates; AUPRC and the choice do not depend on either "
-        "threshold). Arms are ranked on the dev sets only; eval sets are reported beside and "
-        "never used to choose.",
+        f"of the dev `{exp.threshold_set}` safe prompts flagged. "
+        + (_RESPONSE_RULE if split else "")
+        + "Arms are ranked on the dev sets only; eval sets are reported beside and never used "
+        "to choose.",
         "",
     ]
     for arm in table:
@@ -732,15 +747,18 @@ def markdown(
         "",
         "## Per run",
         "",
-        "| arm | seed | threshold | response threshold (dev rows) | mean dev AUPRC |",
-        "|---|---|---|---|---|",
+        "| arm | seed | threshold | response threshold (dev rows) | mean dev AUPRC |"
+        if split
+        else "| arm | seed | threshold | mean dev AUPRC |",
+        "|---|---|---|---|---|" if split else "|---|---|---|---|",
     ]
     for arm, arm_runs in per_run.items():
         for r in arm_runs:
             response = r["response_threshold"]
             shown = "–" if response is None else f"{response:.4f} ({r['response_rows']})"
-            lines.append(f"| `{arm}` | {r['seed']} | {r['threshold']:.4f} | {shown} | "
-                         f"{r['dev_score']:.4f} |")  # fmt: skip
+            cells = [f"`{arm}`", str(r["seed"]), f"{r['threshold']:.4f}"]
+            cells += [shown] if split else []
+            lines.append("| " + " | ".join([*cells, f"{r['dev_score']:.4f}"]) + " |")
     if choice:
         lines += ["", f"**Choice (dev only):** `{choice['arm']}`, seed {choice['seed']}: "
                   f"{choice['why']}."]  # fmt: skip
