@@ -378,7 +378,13 @@ python -m train experiment --config $U --work-dir $W --seeds 3 \\
 # the category probe's L2, under the Holm-corrected rule (reference.yaml)
 python -m train experiment --work-dir $W --seeds 3 \\
     --arms pairs-light-long-probe,pairs-light-long-probe-wd
-# ships the choice (report.json "choice"): pairs-light-long-probe-wd seed 3
+# student regularisation and the cross-fitted teacher (neither chosen); the shipped choice
+# stays pairs-light-long-probe-wd seed 3, exported with its response threshold
+python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
+    --arms pairs-light-long-probe-wd,pairs-light-long-frozen,pairs-light-long-frozen-probe
+python -m train teacher-crossfit --work-dir $W
+python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
+    --arms pairs-light-long-probe-wd,crossfit-teacher,crossfit-teacher-probe
 python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe-wd/seed-3/best
 python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
 python -m train card --work-dir $W
@@ -392,6 +398,12 @@ python -m train experiment --config $U --report-only --seeds 3 \\
 python -m train experiment --config $S --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-probe-wd \\
     --arms pairs-light-long-probe,pairs-light-long-probe-wd
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-frozen --baseline pairs-light-long-probe-wd \\
+    --arms pairs-light-long-probe-wd,pairs-light-long-frozen,pairs-light-long-frozen-probe
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-crossfit --baseline pairs-light-long-probe-wd \\
+    --arms pairs-light-long-probe-wd,crossfit-teacher,crossfit-teacher-probe
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```
 
