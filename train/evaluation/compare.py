@@ -20,9 +20,9 @@ import numpy.typing as npt
 from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score
 
+from train.evaluation.metrics import Threshold
+
 Array = npt.NDArray[np.float64]
-# One threshold for a set, or one per row (a row with a response takes the response threshold)
-Threshold = float | Array
 Metric = Callable[[Array, Array, Threshold], float]
 
 
