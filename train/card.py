@@ -378,14 +378,20 @@ python -m train experiment --config $U --work-dir $W --seeds 3 \\
 # the category probe's L2, under the Holm-corrected rule (reference.yaml)
 python -m train experiment --work-dir $W --seeds 3 \\
     --arms pairs-light-long-probe,pairs-light-long-probe-wd
-# student regularisation and the cross-fitted teacher (neither chosen); the shipped choice
-# stays pairs-light-long-probe-wd seed 3, exported with its response threshold
+# student regularisation and the cross-fitted teacher (neither chosen); the shipped binary
+# stays pairs-light-long seed 3, exported with its response threshold
 python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-frozen,pairs-light-long-frozen-probe
 python -m train teacher-crossfit --work-dir $W
 python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,crossfit-teacher,crossfit-teacher-probe
-python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe-wd/seed-3/best
+# the probe at weight decay 1e-5 (chosen: it ships), then 4 epochs (not chosen)
+python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
+    --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-probe-wd-stmt
+python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
+    --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-e4,\\
+pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5
+python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe-wd5/seed-3/best
 python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
 python -m train card --work-dir $W
 # the reports again from the committed per-example scores
@@ -404,6 +410,13 @@ python -m train experiment --report-only --seeds 3 \\
 python -m train experiment --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-crossfit --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,crossfit-teacher,crossfit-teacher-probe
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-probe-wd5 --baseline pairs-light-long-probe-wd \\
+    --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-probe-wd-stmt
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-e4 --baseline pairs-light-long-probe-wd \\
+    --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-e4,\\
+pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```
 
