@@ -371,24 +371,29 @@ def reproduce_section(c: CardInputs) -> str:
 W=runs/reference   # data and teacher stages, then the arms behind the choice (3 seeds each)
 U=train/configs/uncorrected.yaml   # the choice rule these reports were decided under
 S=train/configs/single-threshold.yaml   # one threshold, as reports before response thresholds
+J=train/configs/joint-choice.yaml   # binary and head judged together, as reports before 0.5.4
 python -m train experiment --config $U --work-dir $W --seeds 3 --baseline no-aug \\
     --arms no-aug,pairs,pairs-light,pairs-light-long,pairs-light-long-probe
 python -m train experiment --config $U --work-dir $W --seeds 3 \\
     --arms pairs-light-long-probe,pairs-light-long-probe-stmt,statements,statements-probe
-# the category probe's L2, under the Holm-corrected rule (reference.yaml)
-python -m train experiment --work-dir $W --seeds 3 \\
+# the category probe's L2, under the Holm-corrected rule
+python -m train experiment --config $S --work-dir $W --seeds 3 \\
     --arms pairs-light-long-probe,pairs-light-long-probe-wd
 # student regularisation and the cross-fitted teacher (neither chosen); the shipped binary
 # stays pairs-light-long seed 3, exported with its response threshold
-python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
+python -m train experiment --config $J --work-dir $W --seeds 3 \\
+    --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-frozen,pairs-light-long-frozen-probe
 python -m train teacher-crossfit --work-dir $W
-python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
+python -m train experiment --config $J --work-dir $W --seeds 3 \\
+    --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,crossfit-teacher,crossfit-teacher-probe
 # the probe at weight decay 1e-5 (chosen: it ships), then 4 epochs (not chosen)
-python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
+python -m train experiment --config $J --work-dir $W --seeds 3 \\
+    --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-probe-wd-stmt
-python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd \\
+python -m train experiment --config $J --work-dir $W --seeds 3 \\
+    --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-e4,\\
 pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5
 python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe-wd5/seed-3/best
@@ -404,16 +409,16 @@ python -m train experiment --config $U --report-only --seeds 3 \\
 python -m train experiment --config $S --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-probe-wd \\
     --arms pairs-light-long-probe,pairs-light-long-probe-wd
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $J --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-frozen --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-frozen,pairs-light-long-frozen-probe
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $J --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-crossfit --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,crossfit-teacher,crossfit-teacher-probe
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $J --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-probe-wd5 --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-probe-wd-stmt
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $J --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-e4 --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-e4,\\
 pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5

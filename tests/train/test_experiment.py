@@ -199,8 +199,9 @@ def test_paired_bootstrap_sees_a_real_difference_and_no_difference_in_noise() ->
     assert noise is not None and noise.verdict == "no difference"
 
 
-def test_an_arm_ships_only_if_higher_on_a_dev_set_and_lower_on_none() -> None:
-    exp = ExperimentConfig(baseline="base", arms={"base": {}, "new": {}})
+@pytest.mark.parametrize("rule", ["binary-first", "joint"])
+def test_an_arm_ships_only_if_higher_on_a_dev_set_and_lower_on_none(rule: str) -> None:
+    exp = ExperimentConfig(baseline="base", arms={"base": {}, "new": {}}, choice=rule)
     per_run = {
         "base": [{"seed": s, "dev_score": 0.70 + s / 100} for s in (1, 2, 3)],
         "new": [{"seed": s, "dev_score": 0.80 + s / 100} for s in (1, 2, 3)],
@@ -217,8 +218,8 @@ def test_an_arm_ships_only_if_higher_on_a_dev_set_and_lower_on_none() -> None:
     assert noise["arm"] == "base" and "any dev set" in noise["why"]
 
 
-def test_with_a_category_head_only_arms_with_one_compete_and_hazards_count() -> None:
-    exp = ExperimentConfig(baseline="base", arms={})
+def test_joint_rule_only_arms_with_a_head_compete_and_hazards_count() -> None:
+    exp = ExperimentConfig(baseline="base", arms={}, choice="joint")
 
     def runs(dev: float, hazard: float | None) -> list[dict[str, Any]]:
         extra = {} if hazard is None else {"categories": {"dev hazards": {"S1": {"auprc": hazard}}}}
@@ -243,6 +244,79 @@ def test_with_a_category_head_only_arms_with_one_compete_and_hazards_count() -> 
     other = choose(exp, per_run, boot(head, dev_hazards_S1="higher", dev_hazards_S2="lower"))
     assert other["arm"] == "base"
     assert choose(exp, per_run, boot(head, dev_hazards_S1="no difference"))["arm"] == "base"
+
+
+def _heads(**binary_of: str) -> ExperimentConfig:
+    """Probe arms named by the binary runs they are fitted on; the baseline's are `b0`."""
+    arms = {a: {"category_probe_of": b} for a, b in {"base": "b0", **binary_of}.items()}
+    return ExperimentConfig(baseline="base", arms=arms)
+
+
+def _head_runs(dev: float, hazard: float) -> list[dict[str, Any]]:
+    cats = {"dev hazards": {"S1": {"auprc": hazard}}}
+    return [{"seed": s, "dev_score": dev + s / 100, "categories": cats} for s in (1, 2, 3)]
+
+
+def _boot(arm: str, **verdicts: str) -> dict[str, dict[str, dict[str, Any]]]:
+    return {arm: {f"{k.replace('_', '/').replace('dev/hazards', 'dev hazards')} auprc":
+                  {"verdict": v} for k, v in verdicts.items()}}  # fmt: skip
+
+
+def test_binary_first_better_binary_ships_with_its_best_head_and_names_its_cost() -> None:
+    exp = _heads(**{"e4-h1": "e4", "e4-h2": "e4"})
+    per_run = {"base": _head_runs(0.70, 0.40), "e4-h1": _head_runs(0.80, 0.35),
+               "e4-h2": _head_runs(0.80, 0.38)}  # fmt: skip
+    boot = _boot("e4-h2", dev_val="higher", dev_hazards_S8="lower", dev_hazards_S1="higher")
+    chosen = choose(exp, per_run, boot)
+    assert (chosen["arm"], chosen["seed"]) == ("e4-h2", 3)
+    assert "`e4`" in chosen["why"] and "S8" in chosen["why"]
+    # a head on the joint rule's terms would have held the better binary back
+    assert choose(dataclasses.replace(exp, choice="joint"), per_run, boot)["arm"] == "base"
+
+
+def test_binary_first_a_binary_lower_on_a_dev_set_stays_out_whatever_its_heads() -> None:
+    exp = _heads(**{"e4-h": "e4"})
+    per_run = {"base": _head_runs(0.70, 0.40), "e4-h": _head_runs(0.80, 0.90)}
+    lower = choose(exp, per_run, _boot("e4-h", dev_val="lower", dev_pairs="higher",
+                                       dev_hazards_S1="higher"))  # fmt: skip
+    assert lower["arm"] == "base" and "below the baseline's" in lower["why"]
+    noise = choose(exp, per_run, _boot("e4-h", dev_val="no difference", dev_hazards_S1="higher"))
+    assert noise["arm"] == "base" and "any dev set" in noise["why"]
+
+
+def test_binary_first_a_head_on_the_baseline_binary_must_win_on_the_hazards() -> None:
+    exp = _heads(**{"wd0": "b0"})
+    per_run = {"base": _head_runs(0.70, 0.40), "wd0": _head_runs(0.70, 0.50)}
+    shipped = choose(exp, per_run, _boot("wd0", dev_val="no difference", dev_hazards_S1="higher"))
+    assert shipped["arm"] == "wd0" and "S1" in shipped["why"]
+    other = choose(exp, per_run, _boot("wd0", dev_hazards_S1="higher", dev_hazards_S2="lower"))
+    assert other["arm"] == "base" and "S2" in other["why"]
+    assert choose(exp, per_run, _boot("wd0", dev_hazards_S1="no difference"))["arm"] == "base"
+
+
+def test_binary_first_adjusts_dev_sets_and_hazards_as_separate_holm_families() -> None:
+    rng = np.random.default_rng(2)
+    n = 200
+    labels = rng.integers(0, 2, n).astype(float)
+    hazards = [[t] + [None] * 13 for t in labels]
+
+    def run(seed: int, signal: float) -> Run:
+        scores = signal * labels + rng.random(n)
+        raw = {"dev/a": {"hazards": hazards, "categories": [[s] + [0.5] * 13 for s in scores]}}
+        return Run("x", seed, 0.5, {"dev/a": SetScores(labels, scores)}, raw)
+
+    # a small difference, so that the p-values are neither 0 nor 1 and adjusting them shows
+    runs = {"base": [run(s, 0.2) for s in (1, 2, 3)], "new": [run(s, 0.3) for s in (1, 2, 3)]}
+    keys = ("dev/a auprc", "dev hazards/S1 auprc")
+    split = bootstrap_against_baseline(runs, ExperimentConfig(baseline="base", bootstrap=200))
+    joint = bootstrap_against_baseline(
+        runs, ExperimentConfig(baseline="base", bootstrap=200, choice="joint")
+    )
+    for key in keys:
+        p = split["new"][key]["p"]
+        assert 0 < p < 0.5 and joint["new"][key]["p"] == p
+        assert split["new"][key]["holm_p"] == p  # each family holds one test
+        assert joint["new"][key]["holm_p"] == pytest.approx(2 * p)  # one family of two
 
 
 def test_hazard_auprc_is_bootstrapped_on_the_dev_rows_with_a_hard_target() -> None:
@@ -321,7 +395,7 @@ def test_the_choice_rests_on_holm_adjusted_dev_auprc_only() -> None:
 
 
 def test_a_lower_verdict_that_holm_finds_in_the_noise_does_not_hold_an_arm_back() -> None:
-    exp = ExperimentConfig(baseline="base", arms={})
+    exp = ExperimentConfig(baseline="base", arms={}, choice="joint")
     per_run = {
         "base": [{"seed": s, "dev_score": 0.70} for s in (1, 2, 3)],
         "new": [{"seed": s, "dev_score": 0.80} for s in (1, 2, 3)],

@@ -12,8 +12,11 @@ initialisation and the data order. Every decision input comes from the dev suite
 - the arms are ranked by their mean dev AUPRC (seed validation split, held-out templates, the
   dev ToxicChat slice, the held-out jailbreak attack);
 - an arm beats the baseline when it is higher on at least one dev set or dev hazard and lower
-  on none, each judged by a paired bootstrap whose p-values are Holm-adjusted over all of the
-  arm's dev comparisons (`correction: holm`; `none` is the rule the reports before it used).
+  on none, each judged by a paired bootstrap whose p-values are Holm-adjusted over the arm's
+  dev comparisons (`correction: holm`; `none` is the rule the reports before it used);
+- `choice: binary-first` decides the binary model on the dev sets, then the category head among
+  the heads fitted on it on the dev hazards, each a Holm family of its own; `joint` (the rule
+  of the reports before it) takes an arm's binary and head as one (`choose`).
 
 The eval sets are scored once per run and reported beside, never used to choose.
 `report.md` / `report.json`: mean and sd over seeds of every metric, and a paired bootstrap of
@@ -107,6 +110,9 @@ class ExperimentConfig:
     )
     bootstrap: int = 1000
     correction: str = "holm"  # over an arm's dev comparisons: "holm" or "none"
+    # "binary-first": the binary model, then the head fitted on it, each decided on its own dev
+    # family; "joint": an arm's binary and head decided together (`choose`)
+    choice: str = "binary-first"
     # Rows with a response: "f1" judges them at each run's response threshold (as export sets
     # it), "none" at the run's one threshold, as reports made before response thresholds did.
     response_threshold: str = "f1"
@@ -553,15 +559,26 @@ def choose(
     per_run: dict[str, list[dict[str, Any]]],
     boot: dict[str, dict[str, dict[str, Any]]],
 ) -> dict[str, Any]:
-    """What ships, from the dev suite alone.
+    """What ships, from the dev suite alone (`exp.choice` names the rule).
 
-    The arm with the highest mean dev AUPRC (ties, such as category heads fitted on the same
-    binary runs, broken by mean dev hazard AUPRC), if the paired bootstrap finds it higher than
-    the baseline on at least one dev set or dev hazard and lower on none (Holm-adjusted over
-    those comparisons unless `correction: none`); otherwise the baseline (the simpler recipe: a
-    difference inside the noise is no difference). Its seed with the best
-    dev score. Only arms with every seed run are candidates: no decision rests on fewer seeds;
-    and when the baseline has a category head, only arms with one (the head is a feature).
+    Only arms with every seed run are candidates: no decision rests on fewer seeds; and when
+    the baseline has a category head, only arms with one (the head is a feature). A new choice
+    must be higher than the baseline on at least one comparison of its family and lower on
+    none (Holm-adjusted unless `correction: none`); otherwise the baseline stays (the simpler
+    recipe: a difference inside the noise is no difference). Its seed with the best dev score.
+
+    `binary-first`: the binary model is decided first, on the dev sets alone: the binary runs
+    with the highest mean dev AUPRC (a probe arm's are those of `category_probe_of`). Then the
+    head, among the heads fitted on those runs: the highest mean dev hazard AUPRC. On the
+    baseline's binary runs a head must win on the dev hazards as above. On new binary runs the
+    best of their heads ships, and the hazards on which it is below the baseline's head are
+    named: the binary score alone decides `flagged` by default (service/category_policy.py),
+    and a head is a probe fitted after its binary model, so a head setting never vetoes a
+    binary model the dev sets found better.
+
+    `joint`: the arm with the highest mean dev AUPRC (ties, such as category heads fitted on
+    the same binary runs, broken by mean dev hazard AUPRC), judged on the dev sets and the dev
+    hazards together.
     """
     complete = max((len(rs) for rs in per_run.values()), default=0)
     with_head = all("categories" in r for r in per_run.get(exp.baseline, []))
@@ -576,18 +593,56 @@ def choose(
     hazards = {
         a: float(np.mean([_mean_hazard_auprc(r) for r in rs])) for a, rs in candidates.items()
     }
+    noise = "the noise" if exp.correction == "none" else "the noise (Holm, {} tests)"
+    if exp.choice == "joint":
+        arm, why = _choose_joint(exp, means, hazards, boot, noise)
+    elif exp.choice == "binary-first":
+        arm, why = _choose_binary_first(exp, means, hazards, boot, noise)
+    else:
+        raise ValueError(f"experiment.choice: 'binary-first' or 'joint', got {exp.choice!r}")
+    seed = max(per_run[arm], key=lambda r: r["dev_score"])["seed"]
+    out: dict[str, Any] = {"arm": arm, "seed": seed, "mean_dev_auprc": means, "why": why}
+    if with_head:
+        out["mean_dev_hazard_auprc"] = hazards
+    return out
+
+
+def _verdicts(
+    boot: dict[str, dict[str, dict[str, Any]]], arm: str, hazards: bool | None = None
+) -> tuple[list[str], list[str]]:
+    """The dev comparisons an arm is higher and lower on beyond the noise (the Holm decision
+    where there is one): all of them, or only the hazards' (True) or only the dev sets' (False)."""
+    higher, lower = [], []
+    for key, b in boot.get(arm, {}).items():
+        if not _in_family(key) or (hazards is not None and _is_hazard(key) != hazards):
+            continue
+        verdict = b.get("decision", b["verdict"])
+        name = key.removesuffix(" auprc")
+        if verdict == "higher":
+            higher.append(name)
+        elif verdict == "lower":
+            lower.append(name)
+    return higher, lower
+
+
+def _tests(boot: dict[str, dict[str, dict[str, Any]]], arm: str, hazards: bool | None) -> int:
+    keys = [k for k in boot.get(arm, {}) if _in_family(k)]
+    return len([k for k in keys if hazards is None or _is_hazard(k) == hazards])
+
+
+def _choose_joint(
+    exp: ExperimentConfig,
+    means: dict[str, float],
+    hazards: dict[str, float],
+    boot: dict[str, dict[str, dict[str, Any]]],
+    noise: str,
+) -> tuple[str, str]:
     best = max(means, key=lambda a: (means[a], hazards[a]))
-    verdicts = {
-        key.removesuffix(" auprc"): b.get("decision", b["verdict"])
-        for key, b in boot.get(best, {}).items() if _in_family(key)
-    }  # fmt: skip
-    lower = [name for name, verdict in verdicts.items() if verdict == "lower"]
-    higher = [name for name, verdict in verdicts.items() if verdict == "higher"]
+    higher, lower = _verdicts(boot, best)
     wins = best == exp.baseline or (bool(higher) and not lower)
     arm = best if wins or exp.baseline not in means else exp.baseline
-    seed = max(per_run[arm], key=lambda r: r["dev_score"])["seed"]
+    noise = noise.format(_tests(boot, best, None))
     why = f"`{best}` has the highest mean dev AUPRC ({means[best]:.4f})"
-    noise = "the noise" if exp.correction == "none" else f"the noise (Holm, {len(verdicts)} tests)"
     if arm != best:
         why += (
             f" but its AUPRC is below `{exp.baseline}`'s beyond {noise} on {', '.join(lower)}"
@@ -596,10 +651,59 @@ def choose(
         )
     elif best != exp.baseline and exp.correction != "none":
         why += f", higher beyond {noise} on {', '.join(higher)} and lower on none"
-    out: dict[str, Any] = {"arm": arm, "seed": seed, "mean_dev_auprc": means, "why": why}
-    if with_head:
-        out["mean_dev_hazard_auprc"] = hazards
-    return out
+    return arm, why
+
+
+def _judged(
+    boot: dict[str, dict[str, dict[str, Any]]], arm: str, hazards: bool, noise: str
+) -> tuple[bool, str]:
+    """Whether an arm beats the baseline on one family (the dev sets or the dev hazards), and
+    why in words."""
+    higher, lower = _verdicts(boot, arm, hazards)
+    tests = noise.format(_tests(boot, arm, hazards))
+    if lower:
+        return False, f"below the baseline's beyond {tests} on {', '.join(lower)}"
+    if not higher:
+        what = "hazard" if hazards else "dev set"
+        return False, f"not above the baseline's beyond {tests} on any {what}"
+    return True, f"higher beyond {tests} on {', '.join(higher)} and lower on none"
+
+
+def _choose_binary_first(
+    exp: ExperimentConfig,
+    means: dict[str, float],
+    hazards: dict[str, float],
+    boot: dict[str, dict[str, dict[str, Any]]],
+    noise: str,
+) -> tuple[str, str]:
+    def binary_of(arm: str) -> str:
+        return str(exp.arms.get(arm, {}).get("category_probe_of") or arm)
+
+    def best_head(binary: str) -> str:
+        heads = [a for a in means if binary_of(a) == binary]
+        return max(heads, key=lambda a: (hazards[a], means[a]))
+
+    base = binary_of(exp.baseline)
+    binary = max({binary_of(a) for a in means}, key=lambda b: means[best_head(b)])
+    why = f"the binary runs of `{binary}` have the highest mean dev AUPRC"
+    why += f" ({means[best_head(binary)]:.4f})"
+    if binary != base and exp.baseline in means:
+        wins, reason = _judged(boot, best_head(binary), False, noise)
+        why += (", " if wins else " but are ") + reason
+        binary = binary if wins else base
+    head = best_head(binary)
+    why += f"; of the heads on `{binary}`, `{head}` has the highest mean dev hazard AUPRC"
+    why += f" ({hazards[head]:.4f})"
+    if head == exp.baseline or exp.baseline not in means:
+        return head, why
+    if binary != base:  # new binary runs ship with their best head; what it costs is named
+        _, lower = _verdicts(boot, head, hazards=True)
+        tests = noise.format(_tests(boot, head, True))
+        return head, why + f", below the baseline's head beyond {tests} on " + (
+            ", ".join(lower) or "no hazard"
+        )
+    wins, reason = _judged(boot, head, True, noise)
+    return (head if wins else exp.baseline), why + (", " if wins else " but is ") + reason
 
 
 def bootstrap_against_baseline(
@@ -629,18 +733,31 @@ def bootstrap_against_baseline(
                     out[arm][f"{name} {metric}"] = {**dataclasses.asdict(b), "verdict": b.verdict}
         out[arm].update(bootstrap_hazards(arm_runs, base, exp.bootstrap))
         if exp.correction == "holm":
-            family = {k: b["p"] for k, b in out[arm].items() if _in_family(k)}
-            for key, adjusted in holm(family).items():
-                row = out[arm][key]
-                row["holm_p"] = adjusted
-                row["decision"] = (
-                    "no difference"
-                    if adjusted >= 0.05
-                    else "higher"
-                    if row["diff"] > 0
-                    else "lower"
-                )
+            for family in _families(exp, out[arm]):
+                for key, adjusted in holm(family).items():
+                    row = out[arm][key]
+                    row["holm_p"] = adjusted
+                    row["decision"] = (
+                        "no difference"
+                        if adjusted >= 0.05
+                        else "higher"
+                        if row["diff"] > 0
+                        else "lower"
+                    )
     return out
+
+
+def _families(exp: ExperimentConfig, rows: dict[str, dict[str, Any]]) -> list[dict[str, float]]:
+    """The p-values Holm adjusts together: one family per decision the rule makes."""
+    tested = {k: b["p"] for k, b in rows.items() if _in_family(k)}
+    if exp.choice == "joint":
+        return [tested]
+    hazards = {k: p for k, p in tested.items() if _is_hazard(k)}
+    return [{k: p for k, p in tested.items() if k not in hazards}, hazards]
+
+
+def _is_hazard(key: str) -> bool:
+    return key.startswith("dev hazards/")
 
 
 def _in_family(key: str) -> bool:
@@ -729,8 +846,10 @@ def markdown(
         lines += ["", f"## Paired bootstrap against `{exp.baseline}` ({exp.bootstrap} resamples)",
                   ""]  # fmt: skip
         if holm:
+            over = ("the arm's dev comparisons" if exp.choice == "joint" else
+                    "the arm's dev sets, and apart over its dev hazards")  # fmt: skip
             lines += ["The decision column: the dev AUPRC rows the choice rests on, with their "
-                      "p-values Holm-adjusted over the arm's dev comparisons; the others are "
+                      f"p-values Holm-adjusted over {over}; the others are "
                       "reported at 95% each.", ""]  # fmt: skip
         extra = (" Holm p | decision |", "---|---|") if holm else ("", "")
         lines += ["| arm | set and metric | difference | 95% interval | verdict |" + extra[0],
@@ -773,6 +892,8 @@ def load_experiment_config(raw: dict[str, Any] | None) -> ExperimentConfig:
     exp = ExperimentConfig(**raw)
     if exp.correction not in ("holm", "none"):
         raise ValueError(f"experiment.correction: 'holm' or 'none', got {exp.correction!r}")
+    if exp.choice not in ("binary-first", "joint"):
+        raise ValueError(f"experiment.choice: 'binary-first' or 'joint', got {exp.choice!r}")
     for name in exp.arms:
         exp.arm(name)  # unknown arm keys fail here, before any training
     return exp
