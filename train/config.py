@@ -76,6 +76,8 @@ class PipelineConfig:
     export: ExportConfig = field(default_factory=ExportConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     card_notes: str = ""  # what was tried and why, copied into MODEL_CARD.md
+    # the experiment report behind the shipped choice, copied into MODEL_CARD.md
+    card_report: str = "train/reports/experiment.md"
     # `python -m train experiment`: arms and seeds (see train.stages.experiment)
     experiment: dict[str, Any] = field(default_factory=dict)
 

@@ -138,3 +138,15 @@ def test_the_recipe_is_the_exported_run_s_own(tiny_artifact: Path, tmp_path: Pat
     card = _card(folder, tmp_path)
     assert "epochs of 9400 samples" in card and "lr 0.0001" in card
     assert "pairs in a 256-token layout: the prompt's last 96 tokens" in card
+
+
+def test_the_card_embeds_the_report_of_the_experiment_behind_the_choice(
+    tiny_artifact: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "experiment-x.md"
+    report.write_text("# Experiment report\n\n**Choice (dev only):** `arm-x`, seed 2.\n")
+    card = _card(tiny_artifact, tmp_path, card_report=str(report))
+    assert f"### The experiment behind this choice ({report}" in card
+    assert "**Choice (dev only):** `arm-x`, seed 2." in card
+    missing = _card(tiny_artifact, tmp_path / "other", card_report=str(tmp_path / "none.md"))
+    assert "The experiment behind this choice" not in missing
