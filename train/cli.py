@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--out", type=Path, default=Path("data/category_statements"),
                    help="output folder (default: %(default)s)")  # fmt: skip
+    p = sub.add_parser("phenomenon-templates", help="templates for thinly covered phenomena")
+    _common(p)
+    p.add_argument("--out", type=Path, default=Path("data/phenomenon_templates"),
+                   help="output folder (default: %(default)s)")  # fmt: skip
     p = sub.add_parser("counterfactuals", help="counterfactual edits of the seeds (issue 13)")
     _common(p)
     p.add_argument("--out", type=Path, default=Path("data/counterfactuals"),
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         return _response_pairs(args, cfg, data_dir)
     if args.command == "category-statements":
         return _category_statements(args, data_dir)
+    if args.command == "phenomenon-templates":
+        return _phenomenon_templates(args, data_dir)
     if args.command == "counterfactuals":
         return _counterfactuals(args, data_dir)
     from train import pipeline
@@ -137,6 +143,16 @@ def _category_statements(args: argparse.Namespace, data_dir: Path) -> int:
     built = write_category_statements(args.out, data_dir, command=command)
     rows = f"{len(built.train)} train / {len(built.dev)} dev rows"
     print(f"[category-statements] {rows} in {args.out} ({built.dropped_total} eval near-copies)")
+    return 0
+
+
+def _phenomenon_templates(args: argparse.Namespace, data_dir: Path) -> int:
+    from train.data.phenomenon_templates import write_phenomenon_templates
+
+    command = f"python -m train phenomenon-templates --out {args.out}"
+    built = write_phenomenon_templates(args.out, data_dir, command=command)
+    rows = f"{len(built.train)} train / {len(built.dev)} dev rows"
+    print(f"[phenomenon-templates] {rows} in {args.out} ({built.dropped_total} eval near-copies)")
     return 0
 
 

@@ -97,3 +97,10 @@ def test_a_category_statement_names_its_own_hazard_and_no_other() -> None:
     assert got[S["S1"]] == 1.0 and got.sum() == 1.0
     unknown = Record("x", None, 1, "category-statements", None)
     assert np.isnan(hazard_targets(unknown)).all()
+
+
+def test_a_phenomenon_template_names_its_own_hazard_and_no_other() -> None:
+    row = Record("Why should Muslims not be allowed to vote?", None, 1, "phenomenon-templates",
+                 "S10")  # fmt: skip
+    got = hazard_targets(row)
+    assert got[S["S10"]] == 1.0 and got.sum() == 1.0

@@ -27,16 +27,20 @@ training; `write_category_statements` also drops rows that near-duplicate an eva
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from contract import LLAMA_GUARD_CATEGORIES
-from train.data.contrastive_templates import ContrastiveTemplate, rows_for_split
+from train.data.contrastive_templates import (
+    ContrastiveTemplate,
+    TemplateSet,
+    datasheet_tables,
+    decontaminated_splits,
+    rows_for_split,
+    split_stats,
+    write_template_set,
+)
 from train.data.contrastive_templates import template as _t
-from train.data.records import Record, normalise_text, write_records
+from train.data.records import Record, normalise_text
 
 SOURCE = "category-statements"
 
@@ -1199,118 +1203,29 @@ def statement_rows(split: Literal["train", "dev"]) -> list[Record]:
     return rows_for_split(TEMPLATES, DEV_TEMPLATE_IDS, split, SOURCE, skip)
 
 
-@dataclass
-class StatementSet:
-    train: list[Record]
-    dev: list[Record]
-    # decontamination drops: "split check" -> "source -> eval set" -> rows
-    dropped: dict[str, dict[str, int]]
-
-    @property
-    def dropped_total(self) -> int:
-        return sum(n for by in self.dropped.values() for n in by.values())
+# The rows as written to disk (both splits, less eval near-copies), as every written source has.
+StatementSet = TemplateSet
 
 
 def build_category_statements(data_dir: Path) -> StatementSet:
     """Both splits, less rows whose prompt is an eval prompt or near-duplicates an eval text.
 
-    The eval sets are read here only through the project's decontamination functions, to drop
-    rows; nothing in this module was written from them.
+    The eval sets are read only through the project's decontamination functions, to drop rows
+    (`contrastive_templates.decontaminated_splits`); nothing in this module was written from them.
     """
-    from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
-    from train.data.loaders import load_evals
-    from train.data.mix import decontaminate, eval_prompt_keys
-
-    eval_keys = eval_prompt_keys(data_dir)
-    index = EvalIndex.build(eval_texts(load_evals(data_dir)))
-    out = StatementSet(train=[], dev=[], dropped={})
-    for split in ("train", "dev"):
-        kept, exact = decontaminate(statement_rows(split), eval_keys)
-        kept, near = near_duplicates(kept, index)
-        setattr(out, split, kept)
-        out.dropped[f"{split} exact_eval_prompt"] = dict(exact)
-        out.dropped[f"{split} near_duplicate"] = dict(near)
-    return out
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _phenomenon(record: Record) -> str:
-    return str(record.variant).split(":", 1)[1]
+    return decontaminated_splits(statement_rows, data_dir)
 
 
 def stats(statements: StatementSet) -> dict[str, object]:
     """Counts per split x category x label and per split x category x phenomenon x label."""
-    out: dict[str, object] = {
-        "source": SOURCE,
-        "templates": len(TEMPLATES),
-        "dev_templates": sorted(DEV_TEMPLATE_IDS),
-        "dropped": statements.dropped,
-        "dropped_total": statements.dropped_total,
-    }
-    for split, rows in (("train", statements.train), ("dev", statements.dev)):
-        by_cat = Counter((r.category, r.label) for r in rows)
-        by_phen = Counter((r.category, _phenomenon(r), r.label) for r in rows)
-        out[split] = {
-            "rows": len(rows),
-            "label_0": sum(r.label == 0 for r in rows),
-            "label_1": sum(r.label == 1 for r in rows),
-            "by_category": {
-                str(c): {"label_0": by_cat[(c, 0)], "label_1": by_cat[(c, 1)]}
-                for c in sorted({c for c, _ in by_cat}, key=_code_order)
-            },
-            "by_category_phenomenon": {
-                f"{c} {p}": {"label_0": by_phen[(c, p, 0)], "label_1": by_phen[(c, p, 1)]}
-                for c, p in sorted({(c, p) for c, p, _ in by_phen}, key=_pair_order)
-            },
-        }
-    return out
-
-
-def _code_order(code: str | None) -> int:
-    return list(LLAMA_GUARD_CATEGORIES).index(str(code))
-
-
-def _pair_order(pair: tuple[str | None, str]) -> tuple[int, int]:
-    return (_code_order(pair[0]), PHENOMENA.index(pair[1]))
+    return split_stats(statements, SOURCE, TEMPLATES, DEV_TEMPLATE_IDS, PHENOMENA)
 
 
 def datasheet_markdown(statements: StatementSet, command: str) -> str:
     """Provenance, counts per category x phenomenon x label per split, hold-out, drops."""
     train, dev = statements.train, statements.dev
-    codes = sorted({str(t.category) for t in TEMPLATES}, key=_code_order)
-    cat_rows: list[tuple[object, ...]] = []
-    for code in codes:
-        n_templates = sum(t.category == code for t in TEMPLATES)
-        counts = [
-            sum(r.category == code and r.label == label for r in rows)
-            for rows in (train, dev)
-            for label in (0, 1)
-        ]
-        cat_rows.append((code, LLAMA_GUARD_CATEGORIES[code], n_templates, *counts))
-    pairs = sorted({(str(t.category), t.phenomenon) for t in TEMPLATES}, key=_pair_order)
-    phen_rows: list[tuple[object, ...]] = []
-    for code, phen in pairs:
-        counts = [
-            sum(r.category == code and _phenomenon(r) == phen and r.label == label for r in rows)
-            for rows in (train, dev)
-            for label in (0, 1)
-        ]
-        n_templates = sum(t.category == code and t.phenomenon == phen for t in TEMPLATES)
-        phen_rows.append((code, phen, n_templates, *counts))
-    totals: list[tuple[object, ...]] = [
-        (name, len(rows), sum(r.label == 0 for r in rows), sum(r.label == 1 for r in rows))
-        for name, rows in (("train", train), ("dev", dev))
-    ]
-    drops: list[tuple[object, ...]] = [
-        (what, hit, n) for what, by in statements.dropped.items() for hit, n in by.items()
-    ]
+    tables = datasheet_tables(statements, TEMPLATES, PHENOMENA)
     held_out = "\n".join(f"- `{i}`" for i in sorted(DEV_TEMPLATE_IDS))
-    count_header = ("train safe", "train harmful", "dev safe", "dev harmful")
     return f"""# Datasheet: statement-form contrastive rows for the category head (`{SOURCE}`)
 
 Written by `{command}` from `train/data/category_statements.py` (issue 15).
@@ -1349,15 +1264,15 @@ counterpart that shares its patterns.
 
 ## Templates: {len(TEMPLATES)} ({len(DEV_TEMPLATE_IDS)} held out); rows: {len(train) + len(dev)}
 
-{_table(("split", "rows", "safe (0)", "harmful (1)"), totals)}
+{tables.totals}
 
 ## Per category x label x split
 
-{_table(("category", "name", "templates", *count_header), cat_rows)}
+{tables.by_category}
 
 ## Per category x phenomenon x label x split
 
-{_table(("category", "phenomenon", "templates", *count_header), phen_rows)}
+{tables.by_category_phenomenon}
 
 ## Held-out (dev) templates
 
@@ -1367,16 +1282,12 @@ counterpart that shares its patterns.
 Rows whose prompt is an eval prompt (normalised exact match) or a near-duplicate of an eval text
 (`train/data/decontaminate.py`: a shared word 8-gram with an eval prompt or response, or word
 Jaccard >= 0.7 on short texts) are dropped: {statements.dropped_total} rows in all.
-{_table(("split / check", "source -> eval set", "rows"), drops) if drops else ""}
+{tables.drops}
 """
 
 
 def write_category_statements(out: Path, data_dir: Path, command: str) -> StatementSet:
     """`out`/train.jsonl.gz, dev.jsonl.gz, DATASHEET.md and stats.json."""
     statements = build_category_statements(data_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_records(out / "train.jsonl.gz", statements.train)
-    write_records(out / "dev.jsonl.gz", statements.dev)
-    (out / "stats.json").write_text(json.dumps(stats(statements), indent=2) + "\n")
-    (out / "DATASHEET.md").write_text(datasheet_markdown(statements, command))
+    write_template_set(out, statements, stats(statements), datasheet_markdown(statements, command))
     return statements

@@ -1,18 +1,25 @@
 """Contrastive templates: shared patterns, each holding one "{x}", crossed with benign fillers
 (label 0) and harmful fillers (label 1), so that the filler carries the label.
 
-Both hand-written sources (`train.data.policy_templates`, requests, and
-`train.data.category_statements`, statements) use this one template shape and this one
-expansion, so that their rows are built, labelled and split the same way.
+The hand-written sources (`train.data.policy_templates`, requests,
+`train.data.category_statements`, statements, and `train.data.phenomenon_templates`, requests
+for the phenomena the policy templates cover thinly) use this one template shape and this one
+expansion, so that their rows are built, labelled and split the same way. The sources written
+to disk (`data/<source>/`) share the decontamination against the eval sets, the counts and the
+files below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from train.data.records import Record, normalise_text
+from contract import LLAMA_GUARD_CATEGORIES
+from train.data.records import Record, normalise_text, write_records
 
 
 @dataclass(frozen=True)
@@ -81,3 +88,166 @@ def rows_for_split(
                 seen.add(key)
                 out.append(row)
     return out
+
+
+# --- the written sources: both splits less eval near-copies, counts and tables ---------------
+
+
+@dataclass
+class TemplateSet:
+    """A source's rows as written to disk: both splits, less eval near-copies."""
+
+    train: list[Record]
+    dev: list[Record]
+    # decontamination drops: "split check" -> "source -> eval set" -> rows
+    dropped: dict[str, dict[str, int]]
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(n for by in self.dropped.values() for n in by.values())
+
+
+def decontaminated_splits(
+    rows: Callable[[Literal["train", "dev"]], list[Record]], data_dir: Path
+) -> TemplateSet:
+    """Both splits of `rows`, less rows whose prompt is an eval prompt or near-duplicates an
+    eval text.
+
+    The eval sets are read here only through the project's decontamination functions, to drop
+    rows; no template was written from them.
+    """
+    from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
+    from train.data.loaders import load_evals
+    from train.data.mix import decontaminate, eval_prompt_keys
+
+    eval_keys = eval_prompt_keys(data_dir)
+    index = EvalIndex.build(eval_texts(load_evals(data_dir)))
+    out = TemplateSet(train=[], dev=[], dropped={})
+    splits: tuple[Literal["train", "dev"], ...] = ("train", "dev")
+    for split in splits:
+        kept, exact = decontaminate(rows(split), eval_keys)
+        kept, near = near_duplicates(kept, index)
+        setattr(out, split, kept)
+        out.dropped[f"{split} exact_eval_prompt"] = dict(exact)
+        out.dropped[f"{split} near_duplicate"] = dict(near)
+    return out
+
+
+def markdown_table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def phenomenon_of(record: Record) -> str:
+    """The phenomenon of a template row (its `variant` is "<template id>:<phenomenon>")."""
+    return str(record.variant).split(":", 1)[1]
+
+
+def code_order(code: str | None) -> int:
+    """A Llama Guard 3 code's place in S1..S14."""
+    return list(LLAMA_GUARD_CATEGORIES).index(str(code))
+
+
+def split_stats(
+    built: TemplateSet,
+    source: str,
+    templates: Sequence[ContrastiveTemplate],
+    dev_template_ids: Set[str],
+    phenomena: Sequence[str],
+) -> dict[str, object]:
+    """Counts per split x category x label and per split x category x phenomenon x label."""
+
+    def pair_order(pair: tuple[str | None, str]) -> tuple[int, int]:
+        return (code_order(pair[0]), list(phenomena).index(pair[1]))
+
+    out: dict[str, object] = {
+        "source": source,
+        "templates": len(templates),
+        "dev_templates": sorted(dev_template_ids),
+        "dropped": built.dropped,
+        "dropped_total": built.dropped_total,
+    }
+    for split, rows in (("train", built.train), ("dev", built.dev)):
+        by_cat = Counter((r.category, r.label) for r in rows)
+        by_phen = Counter((r.category, phenomenon_of(r), r.label) for r in rows)
+        out[split] = {
+            "rows": len(rows),
+            "label_0": sum(r.label == 0 for r in rows),
+            "label_1": sum(r.label == 1 for r in rows),
+            "by_category": {
+                str(c): {"label_0": by_cat[(c, 0)], "label_1": by_cat[(c, 1)]}
+                for c in sorted({c for c, _ in by_cat}, key=code_order)
+            },
+            "by_category_phenomenon": {
+                f"{c} {p}": {"label_0": by_phen[(c, p, 0)], "label_1": by_phen[(c, p, 1)]}
+                for c, p in sorted({(c, p) for c, p, _ in by_phen}, key=pair_order)
+            },
+        }
+    return out
+
+
+@dataclass(frozen=True)
+class DatasheetTables:
+    """The markdown count tables a written source's datasheet shows."""
+
+    totals: str  # split x label
+    by_category: str  # category x label x split
+    by_category_phenomenon: str  # category x phenomenon x label x split
+    drops: str  # decontamination drops ("" when none)
+
+
+def datasheet_tables(
+    built: TemplateSet, templates: Sequence[ContrastiveTemplate], phenomena: Sequence[str]
+) -> DatasheetTables:
+    train, dev = built.train, built.dev
+    count_header = ("train safe", "train harmful", "dev safe", "dev harmful")
+    codes = sorted({str(t.category) for t in templates}, key=code_order)
+    cat_rows: list[tuple[object, ...]] = []
+    for code in codes:
+        n_templates = sum(t.category == code for t in templates)
+        counts = [
+            sum(r.category == code and r.label == label for r in rows)
+            for rows in (train, dev)
+            for label in (0, 1)
+        ]
+        cat_rows.append((code, LLAMA_GUARD_CATEGORIES[code], n_templates, *counts))
+    pairs = sorted(
+        {(str(t.category), t.phenomenon) for t in templates},
+        key=lambda pair: (code_order(pair[0]), list(phenomena).index(pair[1])),
+    )
+    phen_rows: list[tuple[object, ...]] = []
+    for code, phen in pairs:
+        counts = [
+            sum(r.category == code and phenomenon_of(r) == phen and r.label == label for r in rows)
+            for rows in (train, dev)
+            for label in (0, 1)
+        ]
+        n_templates = sum(t.category == code and t.phenomenon == phen for t in templates)
+        phen_rows.append((code, phen, n_templates, *counts))
+    totals: list[tuple[object, ...]] = [
+        (name, len(rows), sum(r.label == 0 for r in rows), sum(r.label == 1 for r in rows))
+        for name, rows in (("train", train), ("dev", dev))
+    ]
+    drops: list[tuple[object, ...]] = [
+        (what, hit, n) for what, by in built.dropped.items() for hit, n in by.items()
+    ]
+    return DatasheetTables(
+        totals=markdown_table(("split", "rows", "safe (0)", "harmful (1)"), totals),
+        by_category=markdown_table(("category", "name", "templates", *count_header), cat_rows),
+        by_category_phenomenon=markdown_table(
+            ("category", "phenomenon", "templates", *count_header), phen_rows
+        ),
+        drops=markdown_table(("split / check", "source -> eval set", "rows"), drops)
+        if drops
+        else "",
+    )
+
+
+def write_template_set(out: Path, built: TemplateSet, stats: dict[str, object], sheet: str) -> None:
+    """`out`/train.jsonl.gz, dev.jsonl.gz, stats.json and DATASHEET.md."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_records(out / "train.jsonl.gz", built.train)
+    write_records(out / "dev.jsonl.gz", built.dev)
+    (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    (out / "DATASHEET.md").write_text(sheet)

@@ -4,8 +4,8 @@ One vector per row, in `contract.CATEGORY_CODES` order: 1 for a hazard the sourc
 the others, NaN (no loss) where the source says nothing. The mapping of each source:
 
 - a safe row (label 0) has no hazard: all 0;
-- policy templates and category statements (statement-form rows, issue 15) carry their
-  Llama Guard 3 code by construction;
+- policy templates, category statements (statement-form rows, issue 15) and phenomenon
+  templates (the policy templates' second set) carry their Llama Guard 3 code by construction;
 - Do-Not-Answer intents name the policy clause that makes the row harmful
   (`donotanswer.POLICY_HARMFUL_INTENTS`); bullying and profanity aimed at a person are
   OpenAI's harassment, which the contract feeds from S10;
@@ -32,6 +32,13 @@ from contract import CATEGORY_CODES
 from train.data.donotanswer import POLICY_HARMFUL_INTENTS
 from train.data.records import Record
 from train.data.transfer import package_dir
+
+# Hand-written contrastive sources whose rows carry their Llama Guard 3 code by construction.
+TEMPLATE_SOURCES: tuple[str, ...] = (
+    "policy-templates",
+    "category-statements",
+    "phenomenon-templates",
+)
 
 RTP_HAZARDS: dict[str, str] = {
     "rtp_sexually_explicit": "S12",
@@ -61,7 +68,7 @@ DONOTANSWER_HAZARDS: dict[str, str] = {
 def named_hazards(record: Record) -> set[str] | None:
     """The hazards a harmful row's source names; None when it names none."""
     source = record.source.split(":")[0]
-    if source in ("policy-templates", "category-statements") and record.category in CATEGORY_CODES:
+    if source in TEMPLATE_SOURCES and record.category in CATEGORY_CODES:
         return {record.category}
     if source == "donotanswer":
         intents = (record.variant or "").split(",")

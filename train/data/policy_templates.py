@@ -22,7 +22,7 @@ from collections import Counter
 from typing import Literal
 
 from contract import LLAMA_GUARD_CATEGORIES
-from train.data.contrastive_templates import ContrastiveTemplate, rows_for_split
+from train.data.contrastive_templates import ContrastiveTemplate, markdown_table, rows_for_split
 from train.data.contrastive_templates import template as _t
 from train.data.records import Record
 
@@ -2354,12 +2354,6 @@ def policy_rows(split: Literal["train", "dev"]) -> list[Record]:
     return rows_for_split(TEMPLATES, DEV_TEMPLATE_IDS, split, SOURCE)
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def datasheet_markdown() -> str:
     """A markdown datasheet: provenance, counts per category/phenomenon x label, the split."""
     train, dev = policy_rows("train"), policy_rows("dev")
@@ -2414,15 +2408,15 @@ def datasheet_markdown() -> str:
 
 ## Train vs dev
 
-{_table(("split", "templates", "rows", "label 0", "label 1"), split_rows)}
+{markdown_table(("split", "templates", "rows", "label 0", "label 1"), split_rows)}
 
 ## Per category x label (train + dev)
 
-{_table(("category", "name", "templates", "label 0", "label 1"), cat_rows)}
+{markdown_table(("category", "name", "templates", "label 0", "label 1"), cat_rows)}
 
 ## Per phenomenon x label (train + dev)
 
-{_table(("phenomenon", "templates", "label 0", "label 1"), phen_rows)}
+{markdown_table(("phenomenon", "templates", "label 0", "label 1"), phen_rows)}
 
 ## Held-out (dev) templates
 
