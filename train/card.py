@@ -389,7 +389,7 @@ python -m train teacher-crossfit --work-dir $W
 python -m train experiment --config $J --work-dir $W --seeds 3 \\
     --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,crossfit-teacher,crossfit-teacher-probe
-# the probe at weight decay 1e-5 (chosen: it ships), then 4 epochs (not chosen)
+# the probe at weight decay 1e-5 (chosen in 0.5.3), then 4 epochs (not chosen, joint rule)
 python -m train experiment --config $J --work-dir $W --seeds 3 \\
     --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-probe-wd-stmt
@@ -397,7 +397,11 @@ python -m train experiment --config $J --work-dir $W --seeds 3 \\
     --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-e4,\\
 pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5
-python -m train export --work-dir $W --model $W/experiment/pairs-light-long-probe-wd5/seed-3/best
+# the heads of the 4-epoch runs, under the binary-first rule (chosen: it ships)
+python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd5 \\
+    --arms pairs-light-long-probe-wd5,pairs-light-long-probe-wd0,pairs-light-long-e4-probe,\\
+pairs-light-long-e4-probe-wd5,pairs-light-long-e4-probe-wd0
+python -m train export --work-dir $W --model $W/experiment/pairs-light-long-e4-probe-wd0/seed-3/best
 python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
 python -m train card --work-dir $W
 # the reports again from the committed per-example scores
@@ -423,6 +427,10 @@ python -m train experiment --config $J --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-e4 --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-e4,\\
 pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-e4-heads --baseline pairs-light-long-probe-wd5 \\
+    --arms pairs-light-long-probe-wd5,pairs-light-long-probe-wd0,pairs-light-long-e4-probe,\\
+pairs-light-long-e4-probe-wd5,pairs-light-long-e4-probe-wd0
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```
 

@@ -72,8 +72,7 @@ def run_all(cfg: PipelineConfig, data_dir: Path, config: Path) -> None:
     t = time.perf_counter()
     student = evaluate.run(cfg, data_dir, artifact, name="student (int8 ONNX)",
                            out_dir=paths.eval_dir("student"))  # fmt: skip
-    for name in ("eval.md", "eval.json", "pr_curve.png"):
-        shutil.copyfile(paths.eval_dir("student") / name, artifact / name)
+    publish_eval(paths, artifact)
     timed("evaluate student", t)
     t = time.perf_counter()
     if teacher_eval is not None and teacher_eval.wait() != 0:
@@ -85,11 +84,19 @@ def run_all(cfg: PipelineConfig, data_dir: Path, config: Path) -> None:
     (paths.root / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
 
 
+def publish_eval(paths: WorkPaths, artifact: Path) -> None:
+    """The student's saved evaluation beside the artifact, so the card and its files agree."""
+    for name in ("eval.md", "eval.json", "pr_curve.png"):
+        shutil.copyfile(paths.eval_dir("student") / name, artifact / name)
+
+
 def rewrite_card(cfg: PipelineConfig) -> None:
-    """The card again from the saved reports (e.g. after editing `card_notes`)."""
+    """The card and the artifact's evaluation files again from the saved reports (e.g. after
+    editing `card_notes`, or after `evaluate` of a new export)."""
     from train.card import write_model_card
 
     paths = WorkPaths(Path(cfg.work_dir))
+    publish_eval(paths, Path(cfg.export.out_dir))
     reports = [
         EvalReport.from_json(json.loads((paths.eval_dir(n) / "eval.json").read_text()))
         for n in ("student", "teacher")

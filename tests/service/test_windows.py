@@ -127,8 +127,8 @@ def test_head_tail_misses_the_middle(head_tail: ServiceProcess) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the shipped student (0.1.0 to 0.5.3) does not flag the sentence inside a 128-token "
-    "window of benign text: 0.5.3 scores it 0.99 alone and 0.01 inside a window; the model "
+    reason="the shipped student (0.1.0 to 0.5.4) does not flag the sentence inside a 128-token "
+    "window of benign text: 0.5.4 scores it 0.99 alone and 0.02 inside a window; the model "
     "dilutes (no training row hides harm inside long benign text), not the windowing. Strict, "
     "so a stronger student fails here until the marker is removed",
 )

@@ -150,3 +150,27 @@ def test_the_card_embeds_the_report_of_the_experiment_behind_the_choice(
     assert "**Choice (dev only):** `arm-x`, seed 2." in card
     missing = _card(tiny_artifact, tmp_path / "other", card_report=str(tmp_path / "none.md"))
     assert "The experiment behind this choice" not in missing
+
+
+def test_rewriting_the_card_puts_the_saved_evaluation_beside_the_artifact(
+    tiny_artifact: Path, tmp_path: Path
+) -> None:
+    from train.evaluation.report import write_report
+    from train.pipeline import rewrite_card
+    from train.work_paths import WorkPaths
+
+    folder = tmp_path / "artifact"
+    shutil.copytree(tiny_artifact, folder)
+    (folder / "parity.json").write_text(json.dumps({"accepted": PARITY}))
+    (folder / "eval.json").write_text("{}")  # an older evaluation
+    paths = WorkPaths(tmp_path / "work")
+    student = _report("student", 0.5, 0.70)
+    write_report(student, paths.eval_dir("student"))
+    write_report(_report("teacher", 0.6, 0.755), paths.eval_dir("teacher"))
+    cfg = PipelineConfig(work_dir=str(paths.root))
+    cfg.export.out_dir = str(folder)
+    rewrite_card(cfg)
+    saved = paths.eval_dir("student")
+    for name in ("eval.json", "eval.md", "pr_curve.png"):
+        assert (folder / name).read_bytes() == (saved / name).read_bytes()
+    assert "| oai | 10 | 0.610 |" in (folder / "MODEL_CARD.md").read_text()
