@@ -1278,12 +1278,7 @@ counterpart that shares its patterns.
 
 {held_out}
 
-## Decontamination against the eval sets
-Rows whose prompt is an eval prompt (normalised exact match) or a near-duplicate of an eval text
-(`train/data/decontaminate.py`: a shared word 8-gram with an eval prompt or response, or word
-Jaccard >= 0.7 on short texts) are dropped: {statements.dropped_total} rows in all.
-{tables.drops}
-"""
+{tables.decontamination}"""
 
 
 def write_category_statements(out: Path, data_dir: Path, command: str) -> StatementSet:

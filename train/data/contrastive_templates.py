@@ -187,6 +187,14 @@ def split_stats(
     return out
 
 
+DECONTAMINATION = """## Decontamination against the eval sets
+Rows whose prompt is an eval prompt (normalised exact match) or a near-duplicate of an eval text
+(`train/data/decontaminate.py`: a shared word 8-gram with an eval prompt or response, or word
+Jaccard >= 0.7 on short texts) are dropped: {rows} rows in all.
+{table}
+"""
+
+
 @dataclass(frozen=True)
 class DatasheetTables:
     """The markdown count tables a written source's datasheet shows."""
@@ -195,6 +203,7 @@ class DatasheetTables:
     by_category: str  # category x label x split
     by_category_phenomenon: str  # category x phenomenon x label x split
     drops: str  # decontamination drops ("" when none)
+    decontamination: str  # the datasheet's closing section: the filter and its drops
 
 
 def datasheet_tables(
@@ -232,15 +241,17 @@ def datasheet_tables(
     drops: list[tuple[object, ...]] = [
         (what, hit, n) for what, by in built.dropped.items() for hit, n in by.items()
     ]
+    drop_table = (
+        markdown_table(("split / check", "source -> eval set", "rows"), drops) if drops else ""
+    )
     return DatasheetTables(
         totals=markdown_table(("split", "rows", "safe (0)", "harmful (1)"), totals),
         by_category=markdown_table(("category", "name", "templates", *count_header), cat_rows),
         by_category_phenomenon=markdown_table(
             ("category", "phenomenon", "templates", *count_header), phen_rows
         ),
-        drops=markdown_table(("split / check", "source -> eval set", "rows"), drops)
-        if drops
-        else "",
+        drops=drop_table,
+        decontamination=DECONTAMINATION.format(rows=built.dropped_total, table=drop_table),
     )
 
 

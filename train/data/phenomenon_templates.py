@@ -1598,12 +1598,7 @@ two modules. These templates close the gap.
 
 {held_out}
 
-## Decontamination against the eval sets
-Rows whose prompt is an eval prompt (normalised exact match) or a near-duplicate of an eval text
-(`train/data/decontaminate.py`: a shared word 8-gram with an eval prompt or response, or word
-Jaccard >= 0.7 on short texts) are dropped: {built.dropped_total} rows in all.
-{tables.drops}
-"""
+{tables.decontamination}"""
 
 
 def write_phenomenon_templates(out: Path, data_dir: Path, command: str) -> TemplateSet:
