@@ -13,8 +13,6 @@ from typing import Literal
 
 import pytest
 
-import train.data.loaders as loaders
-import train.data.mix as mix
 from contract import CATEGORY_CODES
 from train.data import category_statements as cs
 from train.data.category_statements import (
@@ -23,10 +21,9 @@ from train.data.category_statements import (
     SOURCE,
     TEMPLATES,
     statement_rows,
-    write_category_statements,
 )
 from train.data.hazards import hazard_targets
-from train.data.records import Record, normalise_text, read_records
+from train.data.records import Record, read_records
 
 COMMITTED = Path(__file__).resolve().parents[2] / "data" / "category_statements"
 
@@ -77,33 +74,6 @@ def test_a_harmful_statement_names_its_hazard_and_a_safe_one_none(
     assert got[CATEGORY_CODES.index(category)] == 1.0 and got.sum() == 1.0
     safe = next(r for r in train if r.category == category and r.label == 0)
     assert hazard_targets(safe).tolist() == [0.0] * len(CATEGORY_CODES)
-
-
-def test_the_writer_drops_eval_near_copies_and_round_trips(
-    tmp_path: Path, train: list[Record], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A stand-in eval set: one exact training prompt and one quoting a dev prompt's 8-gram.
-    exact = train[0].prompt
-    dev_prompt = statement_rows("dev")[0].prompt
-    fake = {"fake": [Record(exact, None, 1, "fake"), Record(f"quoted: {dev_prompt}", None, 1, "f")]}
-    monkeypatch.setattr(loaders, "load_evals", lambda data_dir: fake)
-    monkeypatch.setattr(mix, "eval_prompt_keys", lambda data_dir: {normalise_text(exact)})
-    built = write_category_statements(tmp_path, tmp_path / "no-data", command="test")
-    assert built.dropped_total >= 2
-    assert built.dropped["train exact_eval_prompt"] == {SOURCE: 1}
-    assert exact not in {r.prompt for r in built.train}
-    assert dev_prompt not in {r.prompt for r in built.dev}
-    assert read_records(tmp_path / "train.jsonl.gz") == built.train
-    assert read_records(tmp_path / "dev.jsonl.gz") == built.dev
-    assert [r.variant for r in read_records(tmp_path / "dev.jsonl.gz")] == [
-        r.variant for r in built.dev
-    ]
-    numbers = json.loads((tmp_path / "stats.json").read_text())
-    assert numbers["train"]["rows"] == len(built.train)
-    assert numbers["dropped_total"] == built.dropped_total
-    sheet = (tmp_path / "DATASHEET.md").read_text()
-    assert "`test`" in sheet and all(t in sheet for t in DEV_TEMPLATE_IDS)
-    assert f"{built.dropped_total} rows in all" in sheet
 
 
 def test_committed_files_are_the_current_templates_less_eval_drops() -> None:

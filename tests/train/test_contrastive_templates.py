@@ -5,22 +5,27 @@ test_phenomenon_templates.py."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
 import pytest
 
+import train.data.loaders as loaders
+import train.data.mix as mix
 from contract import CATEGORY_CODES
 from train.data import category_statements, phenomenon_templates, policy_templates
 from train.data.contrastive_templates import (
     ContrastiveTemplate,
+    TemplateSet,
     rows_for_split,
     template_rows,
 )
 from train.data.contrastive_templates import template as make_template
-from train.data.records import Record, normalise_text
+from train.data.records import Record, normalise_text, read_records
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,9 @@ class Source:
     spot: dict[str, tuple[int, str]]  # prompt -> (label, category), written by hand
     # the module attribute naming the phenomena its templates use (every one of them)
     phenomena_attr: str = "PHENOMENA"
+    # `python -m train <source>`: writes the split files, stats and datasheet (None: the data
+    # stage builds this source's rows itself)
+    write: Callable[[Path, Path, str], TemplateSet] | None = None
 
     @property
     def name(self) -> str:
@@ -84,6 +92,7 @@ STATEMENTS = Source(
         "I'm going to destroy you at chess tonight.": (0, "S1"),
         "I'm going to find you and break your legs.": (1, "S1"),
     },
+    write=category_statements.write_category_statements,
 )
 PHENOMENON = Source(
     phenomenon_templates,
@@ -103,6 +112,7 @@ PHENOMENON = Source(
     },
     # the policy templates' phenomena that this set widens (it adds none to the others)
     phenomena_attr="WIDENED",
+    write=phenomenon_templates.write_phenomenon_templates,
 )
 SOURCES = (POLICY, STATEMENTS, PHENOMENON)
 
@@ -216,6 +226,31 @@ def test_spot_checked_rows_carry_their_label_and_category(
 def test_an_invalid_split_is_refused(source: Source) -> None:
     with pytest.raises(ValueError):
         source.rows("test")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("source", [s for s in SOURCES if s.write], ids=lambda s: s.name)
+def test_a_written_source_drops_eval_near_copies_and_round_trips(
+    source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert source.write is not None
+    # A stand-in eval set: one exact training prompt and one quoting a dev prompt's 8-gram.
+    exact, dev_prompt = source.rows("train")[0].prompt, source.rows("dev")[0].prompt
+    fake = {"fake": [Record(exact, None, 1, "fake"), Record(f"quoted: {dev_prompt}", None, 1, "f")]}
+    monkeypatch.setattr(loaders, "load_evals", lambda data_dir: fake)
+    monkeypatch.setattr(mix, "eval_prompt_keys", lambda data_dir: {normalise_text(exact)})
+    built = source.write(tmp_path, tmp_path / "no-data", "test")
+    assert built.dropped_total >= 2
+    assert built.dropped["train exact_eval_prompt"] == {source.name: 1}
+    assert exact not in {r.prompt for r in built.train}
+    assert dev_prompt not in {r.prompt for r in built.dev}
+    assert read_records(tmp_path / "train.jsonl.gz") == built.train
+    assert read_records(tmp_path / "dev.jsonl.gz") == built.dev
+    numbers = json.loads((tmp_path / "stats.json").read_text())
+    assert numbers["train"]["rows"] == len(built.train)
+    assert numbers["dropped_total"] == built.dropped_total
+    sheet = (tmp_path / "DATASHEET.md").read_text()
+    assert "`test`" in sheet and all(t in sheet for t in source.dev_ids)
+    assert f"{built.dropped_total} rows in all" in sheet
 
 
 def test_template_rows_cross_patterns_with_benign_then_harmful_fillers() -> None:
