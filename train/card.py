@@ -401,6 +401,12 @@ pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5
 python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd5 \\
     --arms pairs-light-long-probe-wd5,pairs-light-long-probe-wd0,pairs-light-long-e4-probe,\\
 pairs-light-long-e4-probe-wd5,pairs-light-long-e4-probe-wd0
+# the phenomenon templates (not chosen), against 0.5.3's recipe and against the shipped one
+python -m train phenomenon-templates
+python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd5 \\
+    --arms pairs-light-long-probe-wd5,phenomena,phenomena-probe-wd5
+python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-e4-probe-wd0 \\
+    --arms pairs-light-long-e4-probe-wd0,phenomena-probe-wd5
 python -m train export --work-dir $W --model $W/experiment/pairs-light-long-e4-probe-wd0/seed-3/best
 python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
 python -m train card --work-dir $W
@@ -431,6 +437,13 @@ python -m train experiment --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-e4-heads --baseline pairs-light-long-probe-wd5 \\
     --arms pairs-light-long-probe-wd5,pairs-light-long-probe-wd0,pairs-light-long-e4-probe,\\
 pairs-light-long-e4-probe-wd5,pairs-light-long-e4-probe-wd0
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-phenomena --baseline pairs-light-long-probe-wd5 \\
+    --arms pairs-light-long-probe-wd5,phenomena,phenomena-probe-wd5
+python -m train experiment --report-only --seeds 3 \\
+    --work-dir train/reports/experiment-runs-phenomena-vs-shipped \\
+    --baseline pairs-light-long-e4-probe-wd0 \\
+    --arms pairs-light-long-e4-probe-wd0,phenomena-probe-wd5
 python -m train evaluate {c.artifact_dir}   # metrics + latency of this artifact
 ```
 
