@@ -14,8 +14,8 @@ from typing import Literal
 
 import pytest
 
+import train.data.decontaminate as decontaminate
 import train.data.loaders as loaders
-import train.data.mix as mix
 from contract import CATEGORY_CODES
 from train.data import category_statements, phenomenon_templates, policy_templates
 from train.data.contrastive_templates import (
@@ -237,7 +237,7 @@ def test_a_written_source_drops_eval_near_copies_and_round_trips(
     exact, dev_prompt = source.rows("train")[0].prompt, source.rows("dev")[0].prompt
     fake = {"fake": [Record(exact, None, 1, "fake"), Record(f"quoted: {dev_prompt}", None, 1, "f")]}
     monkeypatch.setattr(loaders, "load_evals", lambda data_dir: fake)
-    monkeypatch.setattr(mix, "eval_prompt_keys", lambda data_dir: {normalise_text(exact)})
+    monkeypatch.setattr(decontaminate, "eval_prompt_keys", lambda data_dir: {normalise_text(exact)})
     built = source.write(tmp_path, tmp_path / "no-data", "test")
     assert built.dropped_total >= 2
     assert built.dropped["train exact_eval_prompt"] == {source.name: 1}

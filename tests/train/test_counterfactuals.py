@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import train.data.decontaminate as decontaminate
 import train.data.loaders as loaders
 import train.data.mix as mix
 from train.data import counterfactuals as cf
@@ -276,7 +277,7 @@ def test_the_writer_drops_eval_near_copies(tmp_path: Path, monkeypatch: pytest.M
     fake = {"fake": [Record(exact, None, 1, "f"), Record(f"quoted: {quoted}", None, 0, "f")]}
     monkeypatch.setattr(loaders, "load_seeds", lambda data_dir: seeds)
     monkeypatch.setattr(loaders, "load_evals", lambda data_dir: fake)
-    monkeypatch.setattr(mix, "eval_prompt_keys", lambda data_dir: {normalise_text(exact)})
+    monkeypatch.setattr(decontaminate, "eval_prompt_keys", lambda data_dir: {normalise_text(exact)})
     built = write_counterfactuals(tmp_path, tmp_path / "no-data", command="test-command")
     prompts = {r.prompt for r in built.rows}
     assert exact not in prompts and quoted not in prompts
@@ -318,6 +319,8 @@ def test_no_committed_row_is_or_near_duplicates_an_eval_prompt(
     committed: list[Record], data_dir: Path
 ) -> None:
     evals = loaders.load_evals(data_dir)
-    assert not {normalise_text(r.prompt) for r in committed} & mix.eval_prompt_keys(data_dir)
+    assert not {normalise_text(r.prompt) for r in committed} & decontaminate.eval_prompt_keys(
+        data_dir
+    )
     kept, dropped = near_duplicates(committed, EvalIndex.build(eval_texts(evals)))
     assert dropped == {} and len(kept) == len(committed)

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from train.data.decontaminate import decontaminate, eval_prompt_keys
 from train.data.mix import (
     ALARMING_SUFFIX,
     LeakageError,
     MixConfig,
     assert_no_eval_leakage,
     build_seed_mix,
-    decontaminate,
-    eval_prompt_keys,
     stratified_split,
 )
 from train.data.records import Record, normalise_text, read_records, write_records

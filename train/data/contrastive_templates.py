@@ -116,9 +116,14 @@ def decontaminated_splits(
     The eval sets are read here only through the project's decontamination functions, to drop
     rows; no template was written from them.
     """
-    from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
+    from train.data.decontaminate import (
+        EvalIndex,
+        decontaminate,
+        eval_prompt_keys,
+        eval_texts,
+        near_duplicates,
+    )
     from train.data.loaders import load_evals
-    from train.data.mix import decontaminate, eval_prompt_keys
 
     eval_keys = eval_prompt_keys(data_dir)
     index = EvalIndex.build(eval_texts(load_evals(data_dir)))

@@ -33,7 +33,7 @@ their topics were written by hand for this project from the notions of the Llama
 taxonomy and OpenAI's moderation categories, plus general knowledge, after reading the SEED
 prompts (which these rules edit); never from an evaluation set. The eval sets are read only by
 `build_counterfactuals_from_data` through the project's decontamination functions
-(`train.data.mix.decontaminate`, `train.data.decontaminate.near_duplicates`), to drop rows.
+(`train.data.decontaminate.decontaminate` and `near_duplicates`), to drop rows.
 Seeds are loaded with `train.data.loaders.load_seeds`. `source` is "counterfactual:<kind>",
 `category` the seed's source ("advbench", "alpaca", ...), `variant` the rule id(s) (for
 identity rows "<rule>:<term>"). Deterministic given the seed: the same seeds and seed give the
@@ -1240,9 +1240,14 @@ def build_counterfactuals(
 def build_counterfactuals_from_data(data_dir: Path, seed: int = DEFAULT_SEED) -> Counterfactuals:
     """The rows from the seeds in `data_dir`, less rows whose prompt is an eval prompt or
     near-duplicates an eval text (the eval sets are read here only to drop rows)."""
-    from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
+    from train.data.decontaminate import (
+        EvalIndex,
+        decontaminate,
+        eval_prompt_keys,
+        eval_texts,
+        near_duplicates,
+    )
     from train.data.loaders import load_evals, load_seeds
-    from train.data.mix import decontaminate, eval_prompt_keys
 
     built = build_counterfactuals(load_seeds(data_dir), seed)
     kept, exact = decontaminate(built.rows, eval_prompt_keys(data_dir))

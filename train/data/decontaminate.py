@@ -14,7 +14,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from train.data.loaders import load_evals
 from train.data.records import Record, normalise_text
 
 NGRAM = 8
@@ -109,6 +111,21 @@ def near_duplicates(
                 hit = hit or cache[text]
         if hit:
             dropped[f"{record.source} -> {hit}"] += 1
+        else:
+            kept.append(record)
+    return kept, dropped
+
+
+def eval_prompt_keys(data_dir: Path) -> set[str]:
+    return {normalise_text(r.prompt) for rows in load_evals(data_dir).values() for r in rows}
+
+
+def decontaminate(records: list[Record], eval_keys: set[str]) -> tuple[list[Record], Counter[str]]:
+    """Drop rows whose prompt is an eval prompt; return the kept rows and drops per source."""
+    kept, dropped = [], Counter[str]()
+    for record in records:
+        if normalise_text(record.prompt) in eval_keys:
+            dropped[record.source] += 1
         else:
             kept.append(record)
     return kept, dropped

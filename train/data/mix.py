@@ -22,7 +22,7 @@ from pathlib import Path
 
 from train.data.benign_alarming import benign_alarming_prompts
 from train.data.donotanswer import policy_label
-from train.data.loaders import load_evals, load_seeds
+from train.data.loaders import load_seeds
 from train.data.policy_templates import policy_rows
 from train.data.records import Record, normalise_text
 from train.data.transfer import SOURCE_PREFIX as TRANSFER_PREFIX
@@ -209,21 +209,6 @@ def deduplicate(records: Iterable[Record]) -> list[Record]:
             seen.add(key)
             out.append(record)
     return out
-
-
-def eval_prompt_keys(data_dir: Path) -> set[str]:
-    return {normalise_text(r.prompt) for rows in load_evals(data_dir).values() for r in rows}
-
-
-def decontaminate(records: list[Record], eval_keys: set[str]) -> tuple[list[Record], Counter[str]]:
-    """Drop rows whose prompt is an eval prompt; return the kept rows and drops per source."""
-    kept, dropped = [], Counter[str]()
-    for record in records:
-        if normalise_text(record.prompt) in eval_keys:
-            dropped[record.source] += 1
-        else:
-            kept.append(record)
-    return kept, dropped
 
 
 def assert_no_eval_leakage(records: Iterable[Record], eval_keys: set[str], what: str) -> None:

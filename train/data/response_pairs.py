@@ -32,9 +32,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
+from train.data.decontaminate import (
+    EvalIndex,
+    decontaminate,
+    eval_prompt_keys,
+    eval_texts,
+    near_duplicates,
+)
 from train.data.loaders import SEEDS, load_evals
-from train.data.mix import decontaminate, deduplicate, eval_prompt_keys
+from train.data.mix import deduplicate
 from train.data.records import Record, normalise_text, write_records
 from train.data.response_templates import (
     COMPLIANT_LEAD_INS,

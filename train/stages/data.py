@@ -13,14 +13,18 @@ from collections import Counter
 from pathlib import Path
 
 from train.config import PipelineConfig
-from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
+from train.data.decontaminate import (
+    EvalIndex,
+    decontaminate,
+    eval_prompt_keys,
+    eval_texts,
+    near_duplicates,
+)
 from train.data.loaders import load_evals
 from train.data.mix import (
     assert_no_eval_leakage,
     build_seed_mix,
-    decontaminate,
     describe,
-    eval_prompt_keys,
     split_dev,
     stratified_split,
 )

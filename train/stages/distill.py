@@ -11,9 +11,9 @@ import glob
 from pathlib import Path
 
 from train.config import PipelineConfig
-from train.data.decontaminate import EvalIndex, eval_texts, near_duplicates
+from train.data.decontaminate import EvalIndex, eval_prompt_keys, eval_texts, near_duplicates
 from train.data.loaders import load_evals
-from train.data.mix import assert_no_eval_leakage, eval_prompt_keys
+from train.data.mix import assert_no_eval_leakage
 from train.data.records import Record, read_records
 from train.stages.teacher import score_augmentation
 from train.trainer import FitResult, fit
