@@ -154,6 +154,11 @@ def code_order(code: str | None) -> int:
     return list(LLAMA_GUARD_CATEGORIES).index(str(code))
 
 
+def pair_order(pair: tuple[str | None, str], phenomena: Sequence[str]) -> tuple[int, int]:
+    """A (code, phenomenon) pair's place: by code, then by the source's phenomenon order."""
+    return (code_order(pair[0]), list(phenomena).index(pair[1]))
+
+
 def split_stats(
     built: TemplateSet,
     source: str,
@@ -162,10 +167,6 @@ def split_stats(
     phenomena: Sequence[str],
 ) -> dict[str, object]:
     """Counts per split x category x label and per split x category x phenomenon x label."""
-
-    def pair_order(pair: tuple[str | None, str]) -> tuple[int, int]:
-        return (code_order(pair[0]), list(phenomena).index(pair[1]))
-
     out: dict[str, object] = {
         "source": source,
         "templates": len(templates),
@@ -186,7 +187,9 @@ def split_stats(
             },
             "by_category_phenomenon": {
                 f"{c} {p}": {"label_0": by_phen[(c, p, 0)], "label_1": by_phen[(c, p, 1)]}
-                for c, p in sorted({(c, p) for c, p, _ in by_phen}, key=pair_order)
+                for c, p in sorted(
+                    {(c, p) for c, p, _ in by_phen}, key=lambda cp: pair_order(cp, phenomena)
+                )
             },
         }
     return out
@@ -207,7 +210,6 @@ class DatasheetTables:
     totals: str  # split x label
     by_category: str  # category x label x split
     by_category_phenomenon: str  # category x phenomenon x label x split
-    drops: str  # decontamination drops ("" when none)
     decontamination: str  # the datasheet's closing section: the filter and its drops
 
 
@@ -228,7 +230,7 @@ def datasheet_tables(
         cat_rows.append((code, LLAMA_GUARD_CATEGORIES[code], n_templates, *counts))
     pairs = sorted(
         {(str(t.category), t.phenomenon) for t in templates},
-        key=lambda pair: (code_order(pair[0]), list(phenomena).index(pair[1])),
+        key=lambda pair: pair_order(pair, phenomena),
     )
     phen_rows: list[tuple[object, ...]] = []
     for code, phen in pairs:
@@ -255,7 +257,6 @@ def datasheet_tables(
         by_category_phenomenon=markdown_table(
             ("category", "phenomenon", "templates", *count_header), phen_rows
         ),
-        drops=drop_table,
         decontamination=DECONTAMINATION.format(rows=built.dropped_total, table=drop_table),
     )
 

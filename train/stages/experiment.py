@@ -609,25 +609,22 @@ def choose(
 
 def _verdicts(
     boot: dict[str, dict[str, dict[str, Any]]], arm: str, hazards: bool | None = None
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], int]:
     """The dev comparisons an arm is higher and lower on beyond the noise (the Holm decision
-    where there is one): all of them, or only the hazards' (True) or only the dev sets' (False)."""
-    higher, lower = [], []
+    where there is one), and how many were tested: all of them, or only the hazards' (True)
+    or only the dev sets' (False)."""
+    higher, lower, tests = [], [], 0
     for key, b in boot.get(arm, {}).items():
         if not _in_family(key) or (hazards is not None and _is_hazard(key) != hazards):
             continue
+        tests += 1
         verdict = b.get("decision", b["verdict"])
         name = key.removesuffix(" auprc")
         if verdict == "higher":
             higher.append(name)
         elif verdict == "lower":
             lower.append(name)
-    return higher, lower
-
-
-def _tests(boot: dict[str, dict[str, dict[str, Any]]], arm: str, hazards: bool | None) -> int:
-    keys = [k for k in boot.get(arm, {}) if _in_family(k)]
-    return len([k for k in keys if hazards is None or _is_hazard(k) == hazards])
+    return higher, lower, tests
 
 
 def _choose_joint(
@@ -638,10 +635,10 @@ def _choose_joint(
     noise: str,
 ) -> tuple[str, str]:
     best = max(means, key=lambda a: (means[a], hazards[a]))
-    higher, lower = _verdicts(boot, best)
+    higher, lower, tests = _verdicts(boot, best)
     wins = best == exp.baseline or (bool(higher) and not lower)
     arm = best if wins or exp.baseline not in means else exp.baseline
-    noise = noise.format(_tests(boot, best, None))
+    noise = noise.format(tests)
     why = f"`{best}` has the highest mean dev AUPRC ({means[best]:.4f})"
     if arm != best:
         why += (
@@ -659,8 +656,8 @@ def _judged(
 ) -> tuple[bool, str]:
     """Whether an arm beats the baseline on one family (the dev sets or the dev hazards), and
     why in words."""
-    higher, lower = _verdicts(boot, arm, hazards)
-    tests = noise.format(_tests(boot, arm, hazards))
+    higher, lower, n = _verdicts(boot, arm, hazards)
+    tests = noise.format(n)
     if lower:
         return False, f"below the baseline's beyond {tests} on {', '.join(lower)}"
     if not higher:
@@ -697,8 +694,8 @@ def _choose_binary_first(
     if head == exp.baseline or exp.baseline not in means:
         return head, why
     if binary != base:  # new binary runs ship with their best head; what it costs is named
-        _, lower = _verdicts(boot, head, hazards=True)
-        tests = noise.format(_tests(boot, head, True))
+        _, lower, n = _verdicts(boot, head, hazards=True)
+        tests = noise.format(n)
         return head, why + f", below the baseline's head beyond {tests} on " + (
             ", ".join(lower) or "no hazard"
         )
