@@ -142,9 +142,12 @@ class Classifier:
 
     @torch.no_grad()
     def predict_all(
-        self, pairs: Sequence[Pair], batch_size: int = 32, desc: str | None = None
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
-        """P(harmful) per pair and, with a category head, (pairs, hazards) scores."""
+        self, pairs: Sequence[Pair], batch_size: int = 32, desc: str | None = None,
+        exposed: bool = True,
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:  # fmt: skip
+        """P(harmful) per pair and, with a category head, (pairs, hazards) scores: what the
+        model exposes, or (`exposed=False`) the head's own, P(hazard | harmful) for a
+        conditional head."""
         was_training = self.model.training
         self.model.eval()
         encoded = self.encode(pairs)
@@ -158,8 +161,9 @@ class Classifier:
             logits = self.model(**inputs).logits.float()
             out[idx] = harmful_probability(logits[:, :2].cpu().numpy())
             if cats is not None:
-                exposed = exposed_category_logits(logits, is_conditional(self.model))
-                cats[idx] = category_probabilities(exposed.cpu().numpy())
+                conditional = exposed and is_conditional(self.model)
+                head = exposed_category_logits(logits, conditional)
+                cats[idx] = category_probabilities(head.cpu().numpy())
         self.model.train(was_training)
         return out, cats
 

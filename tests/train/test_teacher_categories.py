@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from contract import CATEGORY_CODES
@@ -54,6 +55,46 @@ def test_the_teacher_probe_scores_every_training_row_once(
     assert ((table[read] >= 0) & (table[read] <= 1)).all()
     assert teacher_categories.run(cfg) == out  # done: not refitted
     assert np.array_equal(np.load(out), table, equal_nan=True)
+
+
+def _with_conditional_head(tiny_category_model_dir: Path, root: Path, conditional: bool) -> Path:
+    from transformers import AutoConfig
+
+    model = root / "teacher-with-head"
+    shutil.copytree(tiny_category_model_dir, model)
+    config = AutoConfig.from_pretrained(model)
+    config.category_conditional = conditional
+    config.save_pretrained(model)
+    return model
+
+
+def test_a_teacher_with_its_own_conditional_head_is_read_out_without_a_probe(
+    tiny_category_model_dir: Path, tmp_path: Path
+) -> None:
+    from train.modeling import Classifier
+
+    model = _with_conditional_head(tiny_category_model_dir, tmp_path, conditional=True)
+    paths = _teacher_work_dir(model, tmp_path / "work")
+    out = teacher_categories.run(PipelineConfig(work_dir=str(paths.root)))
+    table = np.load(out)
+    read = ~np.isnan(table).all(axis=1)
+    assert read.tolist() == [True, True, True, True, False, False] * 3
+    # the head's own P(hazard | harmful), not the exposed joint score, and no probe refitted
+    rows = (NAMED + UNNAMED)[:4]
+    _, own = Classifier.load(model, 32).predict_all([r.pair for r in rows], exposed=False)
+    _, joint = Classifier.load(model, 32).predict_all([r.pair for r in rows])
+    assert own is not None and joint is not None
+    np.testing.assert_allclose(table[:4], own, atol=1e-5)
+    assert (joint < own).all()
+
+
+def test_an_unconditional_teacher_head_is_refused(
+    tiny_category_model_dir: Path, tmp_path: Path
+) -> None:
+    model = _with_conditional_head(tiny_category_model_dir, tmp_path, conditional=False)
+    paths = _teacher_work_dir(model, tmp_path / "work")
+    with pytest.raises(ValueError, match="conditional"):
+        teacher_categories.run(PipelineConfig(work_dir=str(paths.root)))
 
 
 def test_soft_targets_go_to_harmful_rows_no_source_names_weighted_by_harm(

@@ -12,7 +12,9 @@ there (cross-entropy to a soft target = KL per hazard), each row weighted by how
 `teacher_scores/train.jsonl.gz`, in its order; NaN for the rows that could teach nothing
 (labelled safe, or scored under MIN_WEIGHT), which are not read out. It needs a teacher with a
 classification head (the reference teacher); a hub guard such as Llama Guard names its
-categories itself.
+categories itself. A teacher trained with its own conditional category head
+(`teacher.fit.categories` and `category_conditional`, train/configs/teacher-e2e.yaml) is read
+out directly: its head learnt P(hazard | harmful) end to end, and no probe is fitted.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from train.category_probe import classifier_inputs, fit_probe
 from train.config import PipelineConfig
 from train.data.hazards import hazard_matrix
 from train.data.records import Record, read_records
-from train.modeling import Classifier
+from train.modeling import Classifier, is_conditional
 from train.training_summary import SUMMARY_FILE, pair_layout
 from train.work_paths import WorkPaths
 
@@ -53,6 +55,33 @@ def run(cfg: PipelineConfig, seed: int = 1) -> Path:
         paths.teacher_model, cfg.teacher.score_max_length, layout=pair_layout(summary)
     )
     train = read_records(paths.scored_train)
+    if clf.has_categories:
+        table = _head_scores(clf, train, cfg.teacher.score_batch_size)
+    else:
+        table = _probe_scores(clf, train, cfg, seed)
+    np.save(out, table)
+    print(f"[teacher-categories] {len(train)} rows -> {out}")
+    return out
+
+
+def _head_scores(clf: Classifier, train: list[Record], batch_size: int) -> npt.NDArray[np.float32]:
+    """The teacher's own head, P(hazard | harmful), on the rows that can teach (NaN elsewhere)."""
+    if not is_conditional(clf.model):
+        raise ValueError("the teacher's category head must be conditional (P(hazard | harmful))")
+    wanted = np.array([_harm(r) >= MIN_WEIGHT for r in train])
+    print(f"[teacher-categories] the teacher's own head on {int(wanted.sum())} of {len(train)}")
+    picked = [train[i].pair for i in np.flatnonzero(wanted)]
+    _, cats = clf.predict_all(picked, batch_size, desc="teacher head", exposed=False)
+    assert cats is not None
+    table = np.full((len(train), cats.shape[1]), np.nan, dtype=np.float32)
+    table[wanted] = cats
+    return table
+
+
+def _probe_scores(
+    clf: Classifier, train: list[Record], cfg: PipelineConfig, seed: int
+) -> npt.NDArray[np.float32]:
+    """A probe on the teacher's frozen features, read out on the rows that can teach."""
     extra = [r for path in cfg.teacher.labelled for r in read_records(Path(path))]
     extra = [r for r, t in zip(extra, hazard_matrix(extra, True), strict=True) if _named(t)]
     rows = train + extra  # the training split is read out; the extra rows only fit the probe
@@ -71,9 +100,7 @@ def run(cfg: PipelineConfig, seed: int = 1) -> Path:
     logits = torch.nn.functional.linear(torch.from_numpy(features[: len(train)]), weight, bias)
     table = torch.sigmoid(logits).numpy().astype(np.float32)
     table[~wanted[: len(train)]] = np.nan
-    np.save(out, table)
-    print(f"[teacher-categories] {len(train)} rows -> {out}")
-    return out
+    return table
 
 
 def _harm(r: Record) -> float:
