@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from train.data.loaders import EVALS, SEEDS
+from train.data.loaders import EVALS, SEEDS, load_evals
 
 # (rows, harmful rows or None when the README gives no count)
 EXPECTED = {
@@ -50,3 +50,9 @@ def test_pairs_keep_their_responses(data_dir: Path) -> None:
 def test_missing_data_dir_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="DATA_DIR"):
         SEEDS["advbench"].load(tmp_path)
+
+
+def test_an_unknown_eval_set_is_named_before_anything_loads(tmp_path: Path) -> None:
+    # a path given after `--sets` on the command line lands among the set names
+    with pytest.raises(ValueError, match=r"unknown eval sets \['model/best'\]; known: .*xstest"):
+        load_evals(tmp_path, ["xstest", "model/best"])

@@ -344,4 +344,7 @@ def load_seeds(data_dir: Path) -> dict[str, list[Record]]:
 
 
 def load_evals(data_dir: Path, names: list[str] | None = None) -> dict[str, list[Record]]:
+    unknown = sorted(set(names or []) - set(EVALS))
+    if unknown:
+        raise ValueError(f"unknown eval sets {unknown}; known: {sorted(EVALS)}")
     return {name: EVALS[name].load(data_dir) for name in (names or list(EVALS))}
