@@ -81,8 +81,9 @@ def test_a_teacher_with_its_own_conditional_head_is_read_out_without_a_probe(
     assert read.tolist() == [True, True, True, True, False, False] * 3
     # the head's own P(hazard | harmful), not the exposed joint score, and no probe refitted
     rows = (NAMED + UNNAMED)[:4]
-    _, own = Classifier.load(model, 32).predict_all([r.pair for r in rows], exposed=False)
-    _, joint = Classifier.load(model, 32).predict_all([r.pair for r in rows])
+    clf = Classifier.load(model, 32)
+    _, own = clf.predict_all([r.pair for r in rows], exposed=False)
+    _, joint = clf.predict_all([r.pair for r in rows])
     assert own is not None and joint is not None
     np.testing.assert_allclose(table[:4], own, atol=1e-5)
     assert (joint < own).all()

@@ -68,7 +68,7 @@ def _head_scores(clf: Classifier, train: list[Record], batch_size: int) -> npt.N
     """The teacher's own head, P(hazard | harmful), on the rows that can teach (NaN elsewhere)."""
     if not is_conditional(clf.model):
         raise ValueError("the teacher's category head must be conditional (P(hazard | harmful))")
-    wanted = np.array([_harm(r) >= MIN_WEIGHT for r in train])
+    wanted = _can_teach(train)
     print(f"[teacher-categories] the teacher's own head on {int(wanted.sum())} of {len(train)}")
     picked = [train[i].pair for i in np.flatnonzero(wanted)]
     _, cats = clf.predict_all(picked, batch_size, desc="teacher head", exposed=False)
@@ -89,7 +89,7 @@ def _probe_scores(
     known = ~np.isnan(targets).all(axis=1)
     # the rows `soft_targets` can give a weight: the others are not read out (NaN), which
     # saves most of the teacher's feature pass
-    wanted = np.array([i < len(train) and _harm(r) >= MIN_WEIGHT for i, r in enumerate(rows)])
+    wanted = np.concatenate([_can_teach(train), np.zeros(len(extra), dtype=bool)])
     needed = np.flatnonzero(known | wanted)
     print(f"[teacher-categories] teacher features of {len(needed)} of {len(rows)} rows; the "
           f"probe fits on the {int(known.sum())} with named hazards")  # fmt: skip
@@ -101,6 +101,11 @@ def _probe_scores(
     table = torch.sigmoid(logits).numpy().astype(np.float32)
     table[~wanted[: len(train)]] = np.nan
     return table
+
+
+def _can_teach(rows: list[Record]) -> npt.NDArray[np.bool_]:
+    """The rows `soft_targets` can give a weight (the others are not read out)."""
+    return np.array([_harm(r) >= MIN_WEIGHT for r in rows], dtype=bool)
 
 
 def _harm(r: Record) -> float:
