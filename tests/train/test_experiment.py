@@ -37,6 +37,7 @@ from train.stages.experiment import (
     bootstrap_hazards,
     choose,
     dev_score,
+    labelled_rows,
     load_run,
     run_dir,
     summarize,
@@ -426,6 +427,19 @@ def test_an_arm_distils_from_another_teacher_only_if_it_scored_the_same_rows(
     assert teacher_rows(train, paths, ArmConfig()) is train
     with pytest.raises(ValueError, match="not a scoring"):
         teacher_rows(train[:1], paths, arm)
+
+
+def test_rows_safe_by_construction_train_as_safe_and_no_row_keeps_a_teacher_score(
+    tmp_path: Path,
+) -> None:
+    pairs, edits = tmp_path / "pairs.jsonl.gz", tmp_path / "edits.jsonl.gz"
+    write_records(pairs, [Record("p", "r", 1, "response-pairs", teacher_score=0.2)])
+    write_records(edits, [Record("make a bath bomb", None, None, "counterfactual:benign-sense",
+                                 teacher_score=0.7)])  # fmt: skip
+    rows = labelled_rows(ArmConfig(labelled=[str(pairs)], safe_by_construction=[str(edits)]))
+    assert [(r.prompt, r.label, r.teacher_score) for r in rows] == [
+        ("p", 1, None), ("make a bath bomb", 0, None)
+    ]  # fmt: skip
 
 
 def _save_run(work: Path, arm: str, sets: dict[str, dict[str, Any]]) -> Path:

@@ -78,6 +78,9 @@ class ArmConfig:
     # rows labelled by construction (e.g. data/response_pairs/train.jsonl.gz): hard labels kept;
     # a probe arm fits its category head on them as well
     labelled: list[str] = field(default_factory=list)
+    # files of edits that are safe by construction (e.g. data/counterfactuals, whose rows carry
+    # no label of their own): every row trains as safe, with no teacher score
+    safe_by_construction: list[str] = field(default_factory=list)
     # no training: this arm's runs are another arm's, with a category head fitted on their
     # frozen features (train/category_probe.py); binary scores identical to that arm's
     category_probe_of: str | None = None
@@ -161,9 +164,11 @@ def teacher_rows(train: list[Record], paths: WorkPaths, arm: ArmConfig) -> list[
 
 def labelled_rows(arm: ArmConfig) -> list[Record]:
     """The arm's rows labelled by construction: hard labels only, never a teacher score."""
-    return [
-        replace(r, teacher_score=None) for path in arm.labelled for r in read_records(Path(path))
+    labelled = [r for path in arm.labelled for r in read_records(Path(path))]
+    safe = [
+        replace(r, label=0) for path in arm.safe_by_construction for r in read_records(Path(path))
     ]
+    return [replace(r, teacher_score=None) for r in labelled + safe]
 
 
 def fit_config(base: FitConfig, arm: ArmConfig, seed: int) -> FitConfig:
