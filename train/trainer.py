@@ -1,10 +1,11 @@
 """One fine-tuning loop for the reference teacher (hard labels) and the student (distillation).
 
-Resumable: every `checkpoint_every` steps the model, optimiser, scheduler and position are
-saved to `<out>/checkpoint/state.pt`; batch order is a pure function of (seed, epoch), so a
-restarted run skips the batches it already did. After each epoch the model is scored on the
-validation split; the epoch with the best validation AUPRC is kept in `<out>/best` with its
-F1-optimal validation threshold in `training_summary.json`.
+Resumable: every `checkpoint_every` steps the model, optimiser, scheduler, loss scaler, random
+state and position are saved to `<out>/checkpoint/state.pt`; batch order is a pure function of
+(seed, epoch), so a restarted run skips the batches it already did and, with dropout's random
+state restored, ends with the weights of a run that was never interrupted. After each epoch
+the model is scored on the validation split; the epoch with the best validation AUPRC is kept
+in `<out>/best` with its F1-optimal validation threshold in `training_summary.json`.
 """
 
 from __future__ import annotations
@@ -129,10 +130,12 @@ class Optimisation:
 
 
 class Checkpoint:
-    """`<out>/checkpoint/state.pt`: model, optimiser, scheduler and the loop's position.
+    """`<out>/checkpoint/state.pt`: model, optimiser, scheduler, loss scaler, the torch random
+    state (dropout draws from it) and the loop's position.
 
     The position (`state`) is a plain dict (epoch, step, history, best_auprc) so that runs
-    checkpointed by any version of this loop resume.
+    checkpointed by any version of this loop resume; one saved without the scaler or the
+    random state resumes with fresh ones.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -149,6 +152,12 @@ class Checkpoint:
         model.load_state_dict(saved["model"])
         opt.optimizer.load_state_dict(saved["optimizer"])
         opt.scheduler.load_state_dict(saved["scheduler"])
+        if "scaler" in saved:
+            opt.scaler.load_state_dict(saved["scaler"])
+        if "rng" in saved:
+            torch.set_rng_state(saved["rng"])
+        if saved.get("cuda_rng") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
         state: dict[str, Any] = saved["state"]
         print(f"[fit] resuming at epoch {state['epoch']} step {state['step']}")
         return state
@@ -161,6 +170,9 @@ class Checkpoint:
                 "model": model.state_dict(),
                 "optimizer": opt.optimizer.state_dict(),
                 "scheduler": opt.scheduler.state_dict(),
+                "scaler": opt.scaler.state_dict(),
+                "rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
                 "state": state,
             },
             tmp,

@@ -102,11 +102,14 @@ def _interrupt_at_step(monkeypatch: pytest.MonkeyPatch, step: int) -> None:
     monkeypatch.setattr(trainer, "distillation_loss", loss_then_stop)
 
 
+@pytest.mark.parametrize("model", ["deterministic_model", "tiny_model_dir"])
 def test_an_interrupted_run_resumes_to_the_same_model(
-    deterministic_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    model: str, request: pytest.FixtureRequest, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    cfg = _cfg(deterministic_model, epochs=2)
+    """With dropout too (`tiny_model_dir`): the checkpoint restores the random state it draws
+    from, so the resumed run's weights equal the uninterrupted run's."""
+    cfg = _cfg(request.getfixturevalue(model), epochs=2)
     whole = fit(ROWS, ROWS[:4], tmp_path / "whole", cfg, use_teacher_scores=True)
     with monkeypatch.context() as patch:
         _interrupt_at_step(patch, 4)  # epoch 2, its second batch: after a mid-epoch checkpoint
@@ -114,7 +117,8 @@ def test_an_interrupted_run_resumes_to_the_same_model(
             fit(ROWS, ROWS[:4], tmp_path / "cut", cfg, use_teacher_scores=True)
     saved = torch.load(tmp_path / "cut" / "checkpoint" / "state.pt", weights_only=False)
     # the on-disk format that runs in progress resume from
-    assert sorted(saved) == ["model", "optimizer", "scheduler", "state"]
+    expected = ["cuda_rng", "model", "optimizer", "rng", "scaler", "scheduler", "state"]
+    assert sorted(saved) == expected
     assert {k: saved["state"][k] for k in ("epoch", "step")} == {"epoch": 1, "step": 1}
     assert sorted(saved["state"]) == ["best_auprc", "epoch", "history", "step"]
     capsys.readouterr()
