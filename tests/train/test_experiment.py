@@ -213,6 +213,7 @@ def test_an_arm_ships_only_if_higher_on_a_dev_set_and_lower_on_none(rule: str) -
 
     shipped = choose(exp, per_run, boot(pairs="higher", val="no difference"))
     assert (shipped["arm"], shipped["seed"]) == ("new", 3)
+    assert "-inf" not in shipped["why"]  # no arm fits a head: no hazard figure to quote
     held = choose(exp, per_run, boot(pairs="higher", val="lower"))
     assert held["arm"] == "base" and "dev/val" in held["why"]
     noise = choose(exp, per_run, boot(pairs="no difference"))

@@ -694,6 +694,8 @@ def _choose_binary_first(
         why += (", " if wins else " but are ") + reason
         binary = binary if wins else base
     head = best_head(binary)
+    if math.isinf(hazards[head]):  # no run of these arms has a category head
+        return head, why + "; no arm here fits a category head"
     why += f"; of the heads on `{binary}`, `{head}` has the highest mean dev hazard AUPRC"
     why += f" ({hazards[head]:.4f})"
     if head == exp.baseline or exp.baseline not in means:
