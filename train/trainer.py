@@ -154,10 +154,11 @@ class Checkpoint:
         opt.scheduler.load_state_dict(saved["scheduler"])
         if "scaler" in saved:
             opt.scaler.load_state_dict(saved["scaler"])
+        # random states must be CPU byte tensors; `map_location` moved them to `device`
         if "rng" in saved:
-            torch.set_rng_state(saved["rng"])
+            torch.set_rng_state(saved["rng"].cpu())
         if saved.get("cuda_rng") and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(saved["cuda_rng"])
+            torch.cuda.set_rng_state_all([s.cpu() for s in saved["cuda_rng"]])
         state: dict[str, Any] = saved["state"]
         print(f"[fit] resuming at epoch {state['epoch']} step {state['step']}")
         return state
