@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use the config's first N seeds (default: all of them)")  # fmt: skip
     p.add_argument("--report-only", action="store_true",
                    help="only rewrite the report from the runs already done")  # fmt: skip
+    p.add_argument("--teacher-gap", action="store_true",
+                   help="only write experiment/teacher-gap.md: the runs against their teacher "
+                        "on the dev suite")  # fmt: skip
     p.add_argument("--baseline", default=None,
                    help="the arm the others are compared with (default: the config's)")  # fmt: skip
     p = sub.add_parser("card", help="rewrite MODEL_CARD.md from the run's saved reports")

@@ -131,6 +131,11 @@ def run_experiment_command(args: argparse.Namespace, cfg: PipelineConfig, data_d
     if args.report_only:
         experiment.summarize(WorkPaths(Path(cfg.work_dir)), exp, arms, seeds)
         return
+    if args.teacher_gap:
+        from train.stages.teacher_gap import write_teacher_gap
+
+        write_teacher_gap(WorkPaths(Path(cfg.work_dir)), exp, arms, seeds)
+        return
     data.run(cfg, data_dir)
     teacher.run(cfg)
     experiment.run_experiment(cfg, exp, data_dir, arms, seeds)

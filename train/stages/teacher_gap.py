@@ -1,0 +1,110 @@
+"""How far each arm's students stand from their teacher on the dev suite.
+
+`python -m train experiment --teacher-gap --work-dir W --arms A,B --seeds 3` reads the runs'
+saved scores (nothing is retrained) and writes `experiment/teacher-gap.md`: per dev set with
+the teacher's scores, on its prompts alone (rows without a response), AUPRC and the shares of
+safe rows flagged and harmful rows caught, for the teacher and for the arm's students, each at
+its own threshold by the experiment's rule (`target_fpr` of the dev `threshold_set` safe rows).
+
+It tells a distillation gap (the teacher gets the rows right and its students do not) from a
+label or data gap (the teacher gets them wrong too) before another data arm is run.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from train.evaluation.compare import (
+    SetScores,
+    auprc,
+    harmful_caught,
+    mean_sd,
+    safe_flagged,
+    threshold_at_fpr,
+)
+from train.stages.experiment import SCORES_FILE, ExperimentConfig, Run, load_run, run_dir
+from train.work_paths import WorkPaths
+
+GAP_METRICS = {"auprc": auprc, "safe_flagged": safe_flagged, "harmful_caught": harmful_caught}
+REPORT_FILE = "teacher-gap.md"
+# {dev set: {metric: {"teacher": value, "student": mean over seeds, "student_sd": sd}}}
+GapTable = dict[str, dict[str, dict[str, float]]]
+
+
+def _prompts(run: Run, name: str) -> SetScores:
+    """The set's rows without a response (the threshold rule is set on prompts)."""
+    s = run.sets[name]
+    flags = run.raw[name].get("responses")
+    keep = np.ones(len(s.labels), dtype=bool) if flags is None else ~np.asarray(flags, bool)
+    teacher = None if s.teacher is None else s.teacher[keep]
+    return SetScores(s.labels[keep], s.scores[keep], teacher)
+
+
+def gap_table(runs: list[Run], exp: ExperimentConfig) -> GapTable:
+    """One arm's table; its teacher is the same in every seed (they differ in the student)."""
+    if not runs:
+        return {}
+    first = runs[0]
+    dev = first.sets[f"dev/{exp.threshold_set}"]  # the rows `load_run` sets the students' on
+    if dev.teacher is None:
+        return {}
+    teacher_threshold = threshold_at_fpr(dev.teacher[dev.labels == 0].tolist(), exp.target_fpr)
+    table: GapTable = {}
+    for name in sorted(first.sets):
+        if not name.startswith("dev/"):
+            continue
+        t = _prompts(first, name)
+        if t.teacher is None or not (t.labels == 0).any() or not (t.labels == 1).any():
+            continue
+        table[name] = {}
+        for metric, fn in GAP_METRICS.items():
+            per_seed = []
+            for r in runs:
+                s = _prompts(r, name)
+                per_seed.append(fn(s.labels, s.scores, r.threshold))
+            mean, sd = mean_sd(per_seed)
+            table[name][metric] = {
+                "teacher": fn(t.labels, t.teacher, teacher_threshold),
+                "student": mean,
+                "student_sd": sd,
+            }
+    return table
+
+
+def markdown(tables: dict[str, GapTable], exp: ExperimentConfig) -> str:
+    lines = [
+        "# The students against their teacher on the dev suite",
+        "",
+        f"Prompts alone (rows without a response). Each model at its own threshold: "
+        f"{exp.target_fpr:.0%} of the dev `{exp.threshold_set}` safe prompts flagged. Students: "
+        "mean ± sd over seeds.",
+        "",
+        "| arm | set | metric | teacher | students | students - teacher |",
+        "|---|---|---|---|---|---|",
+    ]
+    for arm, table in tables.items():
+        for name, metrics in table.items():
+            for metric, v in metrics.items():
+                diff = v["student"] - v["teacher"]
+                shown = "–" if math.isnan(diff) else f"{diff:+.3f}"
+                lines.append(
+                    f"| `{arm}` | {name} | {metric} | {v['teacher']:.3f} | "
+                    f"{v['student']:.3f} ± {v['student_sd']:.3f} | {shown} |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def write_teacher_gap(
+    paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: list[int]
+) -> Path:
+    tables: dict[str, GapTable] = {}
+    for arm in arms:
+        found = [run_dir(paths, arm, s) / SCORES_FILE for s in seeds]
+        tables[arm] = gap_table([load_run(p, exp) for p in found if p.is_file()], exp)
+    out = paths.root / "experiment" / REPORT_FILE
+    out.write_text(markdown(tables, exp))
+    print(out.read_text())
+    return out
