@@ -368,7 +368,7 @@ def load_run(path: Path, exp: ExperimentConfig) -> Run:
     return Run(raw["arm"], int(raw["seed"]), threshold, sets, raw["sets"])
 
 
-def _recorded_responses(raw: dict[str, Any]) -> npt.NDArray[np.bool_] | None:
+def recorded_responses(raw: dict[str, Any]) -> npt.NDArray[np.bool_] | None:
     """Which rows of a saved set have a response, where its scores say: per row since response
     thresholds; before them, only for sets whose rows all have one (they carry the
     refusal-prefix baseline); None when they do not say."""
@@ -390,7 +390,7 @@ def with_responses(runs: dict[str, list[Run]], rule: str = "f1") -> dict[str, li
     known: dict[str, npt.NDArray[np.bool_]] = {}
     for run in (r for rs in runs.values() for r in rs):
         for name, raw in run.raw.items():
-            recorded = _recorded_responses(raw)
+            recorded = recorded_responses(raw)
             if recorded is not None and (name not in known or RESPONSES in raw):
                 known[name] = recorded
 
@@ -400,7 +400,7 @@ def with_responses(runs: dict[str, list[Run]], rule: str = "f1") -> dict[str, li
     def judged(run: Run) -> Run:
         per_set: dict[str, npt.NDArray[np.bool_]] = {}
         for name, s in run.sets.items():
-            found = _recorded_responses(run.raw[name])
+            found = recorded_responses(run.raw[name])
             if found is None:
                 shared = known.get(name)
                 found = shared if shared is not None and len(shared) == len(s.labels) else None
@@ -479,11 +479,14 @@ def dev_score(metrics: dict[str, dict[str, float]], sets: set[str] | None = None
     return float(np.mean(values)) if values else math.nan
 
 
+def load_runs(paths: WorkPaths, exp: ExperimentConfig, arm: str, seeds: list[int]) -> list[Run]:
+    """The arm's finished runs among these seeds."""
+    found = [run_dir(paths, arm, s) / SCORES_FILE for s in seeds]
+    return [load_run(p, exp) for p in found if p.is_file()]
+
+
 def summarize(paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: list[int]) -> None:
-    loaded: dict[str, list[Run]] = {}
-    for arm in arms:
-        found = [run_dir(paths, arm, s) / SCORES_FILE for s in seeds]
-        loaded[arm] = [load_run(p, exp) for p in found if p.is_file()]
+    loaded = {arm: load_runs(paths, exp, arm, seeds) for arm in arms}
     runs = with_responses(loaded, exp.response_threshold)
     per_run: dict[str, list[dict[str, Any]]] = {
         arm: [

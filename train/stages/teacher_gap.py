@@ -25,7 +25,7 @@ from train.evaluation.compare import (
     safe_flagged,
     threshold_at_fpr,
 )
-from train.stages.experiment import SCORES_FILE, ExperimentConfig, Run, load_run, run_dir
+from train.stages.experiment import ExperimentConfig, Run, load_runs, recorded_responses
 from train.work_paths import WorkPaths
 
 GAP_METRICS = {"auprc": auprc, "safe_flagged": safe_flagged, "harmful_caught": harmful_caught}
@@ -37,8 +37,8 @@ GapTable = dict[str, dict[str, dict[str, float]]]
 def _prompts(run: Run, name: str) -> SetScores:
     """The set's rows without a response (the threshold rule is set on prompts)."""
     s = run.sets[name]
-    flags = run.raw[name].get("responses")
-    keep = np.ones(len(s.labels), dtype=bool) if flags is None else ~np.asarray(flags, bool)
+    flags = recorded_responses(run.raw[name])
+    keep = np.ones(len(s.labels), dtype=bool) if flags is None else ~flags
     teacher = None if s.teacher is None else s.teacher[keep]
     return SetScores(s.labels[keep], s.scores[keep], teacher)
 
@@ -59,13 +59,10 @@ def gap_table(runs: list[Run], exp: ExperimentConfig) -> GapTable:
         t = _prompts(first, name)
         if t.teacher is None or not (t.labels == 0).any() or not (t.labels == 1).any():
             continue
+        students = [(_prompts(r, name), r.threshold) for r in runs]
         table[name] = {}
         for metric, fn in GAP_METRICS.items():
-            per_seed = []
-            for r in runs:
-                s = _prompts(r, name)
-                per_seed.append(fn(s.labels, s.scores, r.threshold))
-            mean, sd = mean_sd(per_seed)
+            mean, sd = mean_sd([fn(s.labels, s.scores, threshold) for s, threshold in students])
             table[name][metric] = {
                 "teacher": fn(t.labels, t.teacher, teacher_threshold),
                 "student": mean,
@@ -100,10 +97,7 @@ def markdown(tables: dict[str, GapTable], exp: ExperimentConfig) -> str:
 def write_teacher_gap(
     paths: WorkPaths, exp: ExperimentConfig, arms: list[str], seeds: list[int]
 ) -> Path:
-    tables: dict[str, GapTable] = {}
-    for arm in arms:
-        found = [run_dir(paths, arm, s) / SCORES_FILE for s in seeds]
-        tables[arm] = gap_table([load_run(p, exp) for p in found if p.is_file()], exp)
+    tables = {arm: gap_table(load_runs(paths, exp, arm, seeds), exp) for arm in arms}
     out = paths.root / "experiment" / REPORT_FILE
     out.write_text(markdown(tables, exp))
     print(out.read_text())
