@@ -58,6 +58,10 @@ class FitConfig:
     checkpoint_every: int = 100
     eval_batch_size: int = 64
     freeze_layers: int = 0  # freeze the embeddings and the first N encoder layers (cheaper steps)
+    # LP-FT (Kumar et al., 2022): the first N epochs train the head alone on the pretrained
+    # features, so that full fine-tuning starts from a fitted head and distorts those features
+    # less, which helped out of distribution there. 0: full fine-tuning from the start.
+    head_first_epochs: int = 0
     max_val_rows: int | None = None  # stratified validation subsample (None: all)
     temperature: float = 1.0  # distillation temperature (train.loss)
     device: str = "auto"  # train.device.resolve_device: a GPU when there is one, else the CPU
@@ -99,6 +103,18 @@ def freeze_lower_layers(model: torch.nn.Module, layers: int) -> None:
     for layer in base.encoder.layer[:layers]:
         for param in layer.parameters():
             param.requires_grad = False
+
+
+def train_head_only(model: torch.nn.Module, head_only: bool, freeze_layers: int) -> None:
+    """Freeze the whole encoder (`head_only`), or unfreeze it but for the embeddings and the
+    first `freeze_layers` layers."""
+    base = getattr(model, str(getattr(model, "base_model_prefix", "")), None)
+    if base is None:
+        raise ValueError(f"cannot find the encoder of {type(model).__name__}")
+    for param in base.parameters():
+        param.requires_grad = not head_only
+    if not head_only and freeze_layers:
+        freeze_lower_layers(model, freeze_layers)
 
 
 def validate(clf: Classifier, val: list[Record], batch_size: int) -> dict[str, float]:
@@ -324,6 +340,10 @@ class TrainingRun:
         """The rest of epoch `state["epoch"]` from batch `state["step"]`, checkpointing as it
         goes; the batch order is a pure function of (seed, epoch)."""
         cfg, epoch = self.cfg, state["epoch"]
+        if cfg.head_first_epochs:
+            # AdamW skips a parameter without a gradient: the frozen encoder keeps its weights
+            # and moments while the head trains alone.
+            train_head_only(self.clf.model, epoch < cfg.head_first_epochs, cfg.freeze_layers)
         batches = epoch_batches(
             self.data.lengths, self.data.weights, self.samples, cfg.batch_size, cfg.seed + epoch
         )
@@ -404,6 +424,11 @@ def fit(
     finished = finished_run(out_dir)
     if finished is not None:
         return finished
+    if cfg.head_first_epochs >= cfg.epochs:
+        raise ValueError(
+            f"head_first_epochs ({cfg.head_first_epochs}) leaves none of the {cfg.epochs} "
+            "epochs for full fine-tuning"
+        )
     train_rows, val_rows = select_rows(train_rows, val_rows, cfg, use_teacher_scores)
     # The order below is the torch RNG's: the seed, then the fresh head's initialisation.
     torch.manual_seed(cfg.seed)

@@ -162,3 +162,31 @@ def test_a_binary_run_has_no_category_loss(
 
     monkeypatch.setattr(trainer, "category_loss", unexpected)
     fit(HAZARD_ROWS, HAZARD_ROWS, tmp_path, _cfg(tiny_model_dir), use_teacher_scores=True)
+
+
+def test_head_first_epochs_train_the_head_alone_then_the_encoder(
+    deterministic_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real, moved = trainer.TrainingRun.step, []
+
+    def spy(self: trainer.TrainingRun, inputs: dict[str, Any], idx: list[int]) -> torch.Tensor:
+        before = {n: p.detach().clone() for n, p in self.clf.model.named_parameters()}
+        loss = real(self, inputs, idx)
+        params = self.clf.model.named_parameters()
+        moved.append({n for n, p in params if not torch.equal(p.detach(), before[n])})
+        return loss
+
+    monkeypatch.setattr(trainer.TrainingRun, "step", spy)
+    cfg = _cfg(deterministic_model, epochs=2, head_first_epochs=1)
+    fit(ROWS, ROWS[:4], tmp_path, cfg, use_teacher_scores=True)
+    assert len(moved) == 4  # 8 samples in batches of 4, 2 epochs
+    assert all(names and all(n.startswith("classifier.") for n in names) for names in moved[:2])
+    assert all(any(n.startswith("bert.encoder.") for n in names) for names in moved[2:])
+
+
+def test_head_first_epochs_must_leave_an_epoch_for_the_encoder(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="head_first_epochs"):
+        fit(ROWS, ROWS[:4], tmp_path, _cfg(tiny_model_dir, epochs=2, head_first_epochs=2),
+            use_teacher_scores=True)  # fmt: skip
