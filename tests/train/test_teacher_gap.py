@@ -39,6 +39,14 @@ def _save(work: Path, arm: str, seed: int, student_safe_score: float) -> None:
             "teacher": TEMPLATES_TEACHER,
             "responses": TEMPLATES_RESPONSES,
         },
+        # no human labels: judged against the teacher's verdicts (it flags the first two); the
+        # response row, which the students flag and the teacher passes, must not count
+        "dev/transfer": {
+            "labels": [None] * 5,
+            "scores": [0.9, 0.2, student_safe_score, 0.1, 0.99],
+            "teacher": [0.9, 0.85, 0.1, 0.1, 0.1],
+            "responses": [0, 0, 0, 0, 1],
+        },
         "dev/no-teacher": {"labels": [0, 1], "scores": [0.1, 0.9], "teacher": [None, None]},
         "eval/oai": {"labels": [0, 1], "scores": [0.1, 0.9]},
     }
@@ -58,6 +66,11 @@ def test_each_model_is_judged_at_its_own_threshold_on_prompts_alone(tmp_path: Pa
     assert "| `arm` | dev/templates | harmful_caught | 1.000 | 0.500 ± 0.000 | -0.500 |" in report
     assert "| `arm` | dev/toxicchat | harmful_caught | 1.000 | 1.000 ± 0.000 | +0.000 |" in report
     assert "dev/no-teacher" not in report and "eval/" not in report
+    assert "| `arm` | dev/transfer | flagged | 0.500 | 0.375 ± 0.177 | -0.125 |" in report
+    passes = "| `arm` | dev/transfer | flagged_where_teacher_passes | 0.000 | 0.250 ± 0.354 |"
+    assert passes in report
+    flags = "| `arm` | dev/transfer | flagged_where_teacher_flags | 1.000 | 0.500 ± 0.000 |"
+    assert flags in report
 
 
 def test_the_experiment_command_writes_the_gap_without_training(

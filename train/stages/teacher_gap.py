@@ -8,6 +8,12 @@ its own threshold by the experiment's rule (`target_fpr` of the dev `threshold_s
 
 It tells a distillation gap (the teacher gets the rows right and its students do not) from a
 label or data gap (the teacher gets them wrong too) before another data arm is run.
+
+A dev set without human labels (the held-out transfer text: real chat and in-the-wild prompts)
+is judged against the teacher's verdicts instead: the share of its prompts each model flags, and
+the students' flags on the prompts the teacher passes and on those it flags. On real traffic it
+shows a student that flags more than its teacher does at the same rule, which the labelled dev
+sets, mostly constructed, need not show.
 """
 
 from __future__ import annotations
@@ -43,6 +49,30 @@ def _prompts(run: Run, name: str) -> SetScores:
     return SetScores(s.labels[keep], s.scores[keep], teacher)
 
 
+def _against_teacher_verdicts(
+    t: SetScores, teacher_threshold: float, students: list[tuple[SetScores, float]]
+) -> dict[str, dict[str, float]]:
+    """An unlabelled set: the teacher's flags stand in for the labels."""
+    assert t.teacher is not None
+    verdicts = (t.teacher >= teacher_threshold).astype(np.float64)
+
+    def row(teacher: float, per_seed: list[float]) -> dict[str, float]:
+        mean, sd = mean_sd(per_seed)
+        return {"teacher": teacher, "student": mean, "student_sd": sd}
+
+    return {
+        "flagged": row(
+            float(verdicts.mean()), [float((s.scores >= thr).mean()) for s, thr in students]
+        ),
+        "flagged_where_teacher_passes": row(
+            0.0, [safe_flagged(verdicts, s.scores, thr) for s, thr in students]
+        ),
+        "flagged_where_teacher_flags": row(
+            1.0, [harmful_caught(verdicts, s.scores, thr) for s, thr in students]
+        ),
+    }
+
+
 def gap_table(runs: list[Run], exp: ExperimentConfig) -> GapTable:
     """One arm's table; its teacher is the same in every seed (they differ in the student)."""
     if not runs:
@@ -57,9 +87,14 @@ def gap_table(runs: list[Run], exp: ExperimentConfig) -> GapTable:
         if not name.startswith("dev/"):
             continue
         t = _prompts(first, name)
-        if t.teacher is None or not (t.labels == 0).any() or not (t.labels == 1).any():
+        if t.teacher is None or not len(t.labels):
             continue
         students = [(_prompts(r, name), r.threshold) for r in runs]
+        if np.isnan(t.labels).all():
+            table[name] = _against_teacher_verdicts(t, teacher_threshold, students)
+            continue
+        if not (t.labels == 0).any() or not (t.labels == 1).any():
+            continue
         table[name] = {}
         for metric, fn in GAP_METRICS.items():
             mean, sd = mean_sd([fn(s.labels, s.scores, threshold) for s, threshold in students])
@@ -77,7 +112,9 @@ def markdown(tables: dict[str, GapTable], exp: ExperimentConfig) -> str:
         "",
         f"Prompts alone (rows without a response). Each model at its own threshold: "
         f"{exp.target_fpr:.0%} of the dev `{exp.threshold_set}` safe prompts flagged. Students: "
-        "mean ± sd over seeds.",
+        "mean ± sd over seeds. A set without human labels is judged against the teacher's "
+        "verdicts: the share of its prompts flagged, and the students' flags where the teacher "
+        "passes a prompt and where it flags one.",
         "",
         "| arm | set | metric | teacher | students | students - teacher |",
         "|---|---|---|---|---|---|",
