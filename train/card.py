@@ -373,6 +373,7 @@ W=runs/reference   # data and teacher stages, then the arms behind the choice (3
 U=train/configs/uncorrected.yaml   # the choice rule these reports were decided under
 S=train/configs/single-threshold.yaml   # one threshold, as reports before response thresholds
 J=train/configs/joint-choice.yaml   # binary and head judged together, as reports before 0.5.4
+B=train/configs/before-transfer-guard.yaml   # no transfer guard, as reports up to kl5
 python -m train experiment --config $U --work-dir $W --seeds 3 --baseline no-aug \\
     --arms no-aug,pairs,pairs-light,pairs-light-long,pairs-light-long-probe
 python -m train experiment --config $U --work-dir $W --seeds 3 \\
@@ -398,14 +399,17 @@ python -m train experiment --config $J --work-dir $W --seeds 3 \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-e4,\\
 pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5
 # the heads of the 4-epoch runs, under the binary-first rule (chosen: it ships)
-python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd5 \\
+python -m train experiment --config $B --work-dir $W --seeds 3 \\
+    --baseline pairs-light-long-probe-wd5 \\
     --arms pairs-light-long-probe-wd5,pairs-light-long-probe-wd0,pairs-light-long-e4-probe,\\
 pairs-light-long-e4-probe-wd5,pairs-light-long-e4-probe-wd0
 # the phenomenon templates (not chosen), against 0.5.3's recipe and against the shipped one
 python -m train phenomenon-templates
-python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-probe-wd5 \\
+python -m train experiment --config $B --work-dir $W --seeds 3 \\
+    --baseline pairs-light-long-probe-wd5 \\
     --arms pairs-light-long-probe-wd5,phenomena,phenomena-probe-wd5
-python -m train experiment --work-dir $W --seeds 3 --baseline pairs-light-long-e4-probe-wd0 \\
+python -m train experiment --config $B --work-dir $W --seeds 3 \\
+    --baseline pairs-light-long-e4-probe-wd0 \\
     --arms pairs-light-long-e4-probe-wd0,phenomena-probe-wd5
 python -m train export --work-dir $W --model $W/experiment/pairs-light-long-e4-probe-wd0/seed-3/best
 python -m train evaluate --work-dir $W --out $W/eval/student model_artifacts/student
@@ -433,14 +437,14 @@ python -m train experiment --config $J --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-e4 --baseline pairs-light-long-probe-wd \\
     --arms pairs-light-long-probe-wd,pairs-light-long-probe-wd5,pairs-light-long-e4,\\
 pairs-light-long-e4-probe,pairs-light-long-e4-probe-wd5
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $B --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-e4-heads --baseline pairs-light-long-probe-wd5 \\
     --arms pairs-light-long-probe-wd5,pairs-light-long-probe-wd0,pairs-light-long-e4-probe,\\
 pairs-light-long-e4-probe-wd5,pairs-light-long-e4-probe-wd0
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $B --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-phenomena --baseline pairs-light-long-probe-wd5 \\
     --arms pairs-light-long-probe-wd5,phenomena,phenomena-probe-wd5
-python -m train experiment --report-only --seeds 3 \\
+python -m train experiment --config $B --report-only --seeds 3 \\
     --work-dir train/reports/experiment-runs-phenomena-vs-shipped \\
     --baseline pairs-light-long-e4-probe-wd0 \\
     --arms pairs-light-long-e4-probe-wd0,phenomena-probe-wd5

@@ -412,6 +412,43 @@ def test_a_lower_verdict_that_holm_finds_in_the_noise_does_not_hold_an_arm_back(
     assert choose(exp, per_run, boot)["arm"] == "base"
 
 
+def test_the_transfer_guard_holds_back_an_arm_that_flags_more_of_what_the_teacher_passes() -> None:
+    rng = np.random.default_rng(4)
+    n = 300
+    labels = rng.integers(0, 2, n).astype(float)
+    toxicchat = np.array([0.0] * 100 + [1.0] * 100)  # the teacher passes safe prompts under 0.5
+    teacher_tc = np.concatenate([rng.random(100) * 0.5, 0.5 + rng.random(100) * 0.5])
+    teacher = rng.random(n)  # unlabelled transfer prompts: the teacher passes about half
+
+    def runs(signal: float, transfer_shift: float) -> list[Run]:
+        return [
+            Run("x", seed, 0.5, {
+                "dev/toxicchat": SetScores(toxicchat, teacher_tc, teacher_tc),
+                "dev/a": SetScores(labels, signal * labels + rng.random(n)),
+                "dev/transfer": SetScores(
+                    np.full(n, np.nan), teacher + transfer_shift + 0.01 * rng.random(n), teacher
+                ),
+            }, {})
+            for seed in (1, 2, 3)
+        ]  # fmt: skip
+
+    per_run = {"base": [{"seed": s, "dev_score": 0.70} for s in (1, 2, 3)],
+               "new": [{"seed": s, "dev_score": 0.80} for s in (1, 2, 3)]}  # fmt: skip
+    arms = {"base": runs(0.3, 0.0), "new": runs(3.0, 0.3)}  # new: better on dev/a, flags more
+    guarded = ExperimentConfig(baseline="base", bootstrap=200, transfer_guard=True)
+    boot = bootstrap_against_baseline(arms, guarded)
+    row = boot["new"]["dev/transfer flagged_where_teacher_passes"]
+    assert row["diff"] > 0.2 and row["decision"] == "higher"
+    chosen = choose(guarded, per_run, boot)
+    assert chosen["arm"] == "base"
+    assert "dev/transfer (more flagged where the teacher passes)" in chosen["why"]
+    assert "Holm, 3 tests" in chosen["why"]  # dev/a, dev/toxicchat and the guard: one family
+    unguarded = ExperimentConfig(baseline="base", bootstrap=200)
+    boot = bootstrap_against_baseline(arms, unguarded)
+    assert not any(key.endswith("flagged_where_teacher_passes") for key in boot["new"])
+    assert choose(unguarded, per_run, boot)["arm"] == "new"
+
+
 def test_an_arm_distils_from_another_teacher_only_if_it_scored_the_same_rows(
     tmp_path: Path,
 ) -> None:

@@ -66,6 +66,8 @@ from train.training_summary import SUMMARY_FILE, pair_layout
 from train.work_paths import WorkPaths
 
 SCORES_FILE = "scores.json.gz"
+# the share of an unlabelled dev set's prompts that the baseline's teacher passes and a run flags
+GUARD_METRIC = "flagged_where_teacher_passes"
 RESPONSES = "responses"  # per row of a set's saved scores: 1 when the row has a response
 REPORTED = ("auprc", "f1", "safe_flagged", "harmful_caught", "spearman", "agreement_at_0.5")
 
@@ -124,6 +126,10 @@ class ExperimentConfig:
     extra_dev: dict[str, str] = field(default_factory=dict)
     score_batch_size: int = 64
     eval_max_rows: int | None = None  # smoke tests only: the first N rows of each eval set
+    # A guard on real traffic: on a dev set without human labels (the held-out transfer text),
+    # an arm that flags more of the prompts the baseline's teacher passes than the baseline
+    # does, beyond the noise, counts as lower there (`GUARD_METRIC`, in the binary family).
+    transfer_guard: bool = False
 
     def arm(self, name: str) -> ArmConfig:
         if name not in self.arms:
@@ -366,6 +372,25 @@ def load_run(path: Path, exp: ExperimentConfig) -> Run:
     dev = sets[f"dev/{exp.threshold_set}"]
     threshold = threshold_at_fpr(dev.scores[dev.labels == 0].tolist(), exp.target_fpr)
     return Run(raw["arm"], int(raw["seed"]), threshold, sets, raw["sets"])
+
+
+def teacher_threshold(run: Run, exp: ExperimentConfig) -> float | None:
+    """The run's teacher's threshold by the experiment's rule (None: no teacher scores)."""
+    dev = run.sets[f"dev/{exp.threshold_set}"]
+    if dev.teacher is None:
+        return None
+    return threshold_at_fpr(dev.teacher[dev.labels == 0].tolist(), exp.target_fpr)
+
+
+def teacher_verdicts(run: Run, name: str, exp: ExperimentConfig) -> npt.NDArray[np.float64] | None:
+    """An unlabelled set's prompts as the run's teacher judges them (1 flagged, 0 passed, NaN
+    for rows with a response); None for a labelled set or one without teacher scores."""
+    s, threshold = run.sets[name], teacher_threshold(run, exp)
+    if s.teacher is None or threshold is None or not np.isnan(s.labels).all():
+        return None
+    verdicts = (s.teacher >= threshold).astype(np.float64)
+    flags = recorded_responses(run.raw.get(name, {}))
+    return verdicts if flags is None else np.where(flags, math.nan, verdicts)
 
 
 def recorded_responses(raw: dict[str, Any]) -> npt.NDArray[np.bool_] | None:
@@ -628,6 +653,9 @@ def _verdicts(
         tests += 1
         verdict = b.get("decision", b["verdict"])
         name = key.removesuffix(" auprc")
+        if key.endswith(GUARD_METRIC):  # flagging more where the teacher passes is worse;
+            verdict = "lower" if verdict == "higher" else "no difference"  # less is no win
+            name = key.removesuffix(f" {GUARD_METRIC}") + " (more flagged where the teacher passes)"
         if verdict == "higher":
             higher.append(name)
         elif verdict == "lower":
@@ -738,6 +766,18 @@ def bootstrap_against_baseline(
                 )
                 if b is not None:
                     out[arm][f"{name} {metric}"] = {**dataclasses.asdict(b), "verdict": b.verdict}
+            verdicts = teacher_verdicts(base[0], name, exp) if exp.transfer_guard else None
+            if verdicts is not None and name.startswith("dev/"):
+                b = paired_bootstrap(
+                    verdicts,
+                    [(r.sets[name].scores, r.thresholds(name)) for r in arm_runs],
+                    [(r.sets[name].scores, r.thresholds(name)) for r in base],
+                    METRICS["safe_flagged"],
+                    exp.bootstrap,
+                )
+                if b is not None:
+                    key = f"{name} {GUARD_METRIC}"
+                    out[arm][key] = {**dataclasses.asdict(b), "verdict": b.verdict}
         out[arm].update(bootstrap_hazards(arm_runs, base, exp.bootstrap))
         if exp.correction == "holm":
             for family in _families(exp, out[arm]):
@@ -768,8 +808,8 @@ def _is_hazard(key: str) -> bool:
 
 
 def _in_family(key: str) -> bool:
-    """A bootstrap row the choice rests on: a dev set's or a dev hazard's AUPRC."""
-    return key.startswith("dev") and key.endswith(" auprc")
+    """A bootstrap row the choice rests on: a dev set's or a dev hazard's AUPRC, or the guard."""
+    return key.startswith("dev") and key.endswith((" auprc", f" {GUARD_METRIC}"))
 
 
 def bootstrap_hazards(
@@ -855,8 +895,14 @@ def markdown(
         if holm:
             over = ("the arm's dev comparisons" if exp.choice == "joint" else
                     "the arm's dev sets, and apart over its dev hazards")  # fmt: skip
-            lines += ["The decision column: the dev AUPRC rows the choice rests on, with their "
-                      f"p-values Holm-adjusted over {over}; the others are "
+            guard = (
+                f" and the `{GUARD_METRIC}` rows (more is lower: flags on real prompts "
+                "that the baseline's teacher passes)"
+                if exp.transfer_guard
+                else ""
+            )
+            lines += ["The decision column: the dev AUPRC rows the choice rests on" + guard
+                      + f", with their p-values Holm-adjusted over {over}; the others are "
                       "reported at 95% each.", ""]  # fmt: skip
         extra = (" Holm p | decision |", "---|---|") if holm else ("", "")
         lines += ["| arm | set and metric | difference | 95% interval | verdict |" + extra[0],

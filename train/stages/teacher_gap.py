@@ -22,6 +22,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from train.evaluation.compare import (
     SetScores,
@@ -29,9 +30,15 @@ from train.evaluation.compare import (
     harmful_caught,
     mean_sd,
     safe_flagged,
-    threshold_at_fpr,
 )
-from train.stages.experiment import ExperimentConfig, Run, load_runs, recorded_responses
+from train.stages.experiment import (
+    ExperimentConfig,
+    Run,
+    load_runs,
+    recorded_responses,
+    teacher_threshold,
+    teacher_verdicts,
+)
 from train.work_paths import WorkPaths
 
 GAP_METRICS = {"auprc": auprc, "safe_flagged": safe_flagged, "harmful_caught": harmful_caught}
@@ -50,11 +57,11 @@ def _prompts(run: Run, name: str) -> SetScores:
 
 
 def _against_teacher_verdicts(
-    t: SetScores, teacher_threshold: float, students: list[tuple[SetScores, float]]
+    runs: list[Run], verdicts: npt.NDArray[np.float64], name: str
 ) -> dict[str, dict[str, float]]:
-    """An unlabelled set: the teacher's flags stand in for the labels."""
-    assert t.teacher is not None
-    verdicts = (t.teacher >= teacher_threshold).astype(np.float64)
+    """An unlabelled set: the teacher's verdicts on its prompts stand in for the labels."""
+    prompts = ~np.isnan(verdicts)
+    students = [(r.sets[name].scores, r.threshold) for r in runs]
 
     def row(teacher: float, per_seed: list[float]) -> dict[str, float]:
         mean, sd = mean_sd(per_seed)
@@ -62,13 +69,14 @@ def _against_teacher_verdicts(
 
     return {
         "flagged": row(
-            float(verdicts.mean()), [float((s.scores >= thr).mean()) for s, thr in students]
+            float(verdicts[prompts].mean()),
+            [float((s >= thr)[prompts].mean()) for s, thr in students],
         ),
         "flagged_where_teacher_passes": row(
-            0.0, [safe_flagged(verdicts, s.scores, thr) for s, thr in students]
+            0.0, [safe_flagged(verdicts, s, thr) for s, thr in students]
         ),
         "flagged_where_teacher_flags": row(
-            1.0, [harmful_caught(verdicts, s.scores, thr) for s, thr in students]
+            1.0, [harmful_caught(verdicts, s, thr) for s, thr in students]
         ),
     }
 
@@ -78,28 +86,26 @@ def gap_table(runs: list[Run], exp: ExperimentConfig) -> GapTable:
     if not runs:
         return {}
     first = runs[0]
-    dev = first.sets[f"dev/{exp.threshold_set}"]  # the rows `load_run` sets the students' on
-    if dev.teacher is None:
+    teacher_at = teacher_threshold(first, exp)
+    if teacher_at is None:
         return {}
-    teacher_threshold = threshold_at_fpr(dev.teacher[dev.labels == 0].tolist(), exp.target_fpr)
     table: GapTable = {}
     for name in sorted(first.sets):
         if not name.startswith("dev/"):
             continue
+        verdicts = teacher_verdicts(first, name, exp)
+        if verdicts is not None:
+            table[name] = _against_teacher_verdicts(runs, verdicts, name)
+            continue
         t = _prompts(first, name)
-        if t.teacher is None or not len(t.labels):
+        if t.teacher is None or not (t.labels == 0).any() or not (t.labels == 1).any():
             continue
         students = [(_prompts(r, name), r.threshold) for r in runs]
-        if np.isnan(t.labels).all():
-            table[name] = _against_teacher_verdicts(t, teacher_threshold, students)
-            continue
-        if not (t.labels == 0).any() or not (t.labels == 1).any():
-            continue
         table[name] = {}
         for metric, fn in GAP_METRICS.items():
-            mean, sd = mean_sd([fn(s.labels, s.scores, threshold) for s, threshold in students])
+            mean, sd = mean_sd([fn(s.labels, s.scores, at) for s, at in students])
             table[name][metric] = {
-                "teacher": fn(t.labels, t.teacher, teacher_threshold),
+                "teacher": fn(t.labels, t.teacher, teacher_at),
                 "student": mean,
                 "student_sd": sd,
             }
