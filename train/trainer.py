@@ -89,13 +89,19 @@ class FitResult:
     summary: dict[str, Any]
 
 
+def _base_model(model: torch.nn.Module) -> Any:
+    """The encoder under a task head (`bert`, `mpnet`, ...) by the model's own prefix, or None.
+    Any: its layout (`embeddings`, `encoder.layer`) is the architecture's, not torch's."""
+    return getattr(model, str(getattr(model, "base_model_prefix", "")), None)
+
+
 def freeze_lower_layers(model: torch.nn.Module, layers: int) -> None:
     """Freeze the embeddings and the first `layers` encoder layers (BERT/MPNet/RoBERTa layout).
 
     The backward pass then stops at layer `layers`, which roughly halves a step's cost when
     two thirds of the layers are frozen; the upper layers and the head still adapt.
     """
-    base = getattr(model, str(getattr(model, "base_model_prefix", "")), None)
+    base = _base_model(model)
     if base is None or not hasattr(base, "encoder"):
         raise ValueError(f"cannot freeze layers of {type(model).__name__}: unknown layout")
     for param in base.embeddings.parameters():
@@ -108,7 +114,7 @@ def freeze_lower_layers(model: torch.nn.Module, layers: int) -> None:
 def train_head_only(model: torch.nn.Module, head_only: bool, freeze_layers: int) -> None:
     """Freeze the whole encoder (`head_only`), or unfreeze it but for the embeddings and the
     first `freeze_layers` layers."""
-    base = getattr(model, str(getattr(model, "base_model_prefix", "")), None)
+    base = _base_model(model)
     if base is None:
         raise ValueError(f"cannot find the encoder of {type(model).__name__}")
     for param in base.parameters():
