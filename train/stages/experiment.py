@@ -385,8 +385,11 @@ def teacher_threshold(run: Run, exp: ExperimentConfig) -> float | None:
 def teacher_verdicts(run: Run, name: str, exp: ExperimentConfig) -> npt.NDArray[np.float64] | None:
     """An unlabelled set's prompts as the run's teacher judges them (1 flagged, 0 passed, NaN
     for rows with a response); None for a labelled set or one without teacher scores."""
-    s, threshold = run.sets[name], teacher_threshold(run, exp)
-    if s.teacher is None or threshold is None or not np.isnan(s.labels).all():
+    s = run.sets[name]
+    if s.teacher is None or not np.isnan(s.labels).all():
+        return None
+    threshold = teacher_threshold(run, exp)
+    if threshold is None:
         return None
     verdicts = (s.teacher >= threshold).astype(np.float64)
     flags = recorded_responses(run.raw.get(name, {}))
@@ -756,28 +759,18 @@ def bootstrap_against_baseline(
             if any(name not in r.sets for r in [*arm_runs, *base]):
                 continue  # a set some run was never scored on: no paired comparison
             labels = base[0].sets[name].labels
-            for metric in ("auprc", "safe_flagged", "harmful_caught"):
-                b = paired_bootstrap(
-                    labels,
-                    [(r.sets[name].scores, r.thresholds(name)) for r in arm_runs],
-                    [(r.sets[name].scores, r.thresholds(name)) for r in base],
-                    METRICS[metric],
-                    exp.bootstrap,
-                )
+            # (row name, truth, metric): the human labels, then the guard's teacher verdicts
+            compared = [(m, labels, m) for m in ("auprc", "safe_flagged", "harmful_caught")]
+            guarded = exp.transfer_guard and name.startswith("dev/")
+            verdicts = teacher_verdicts(base[0], name, exp) if guarded else None
+            if verdicts is not None:
+                compared.append((GUARD_METRIC, verdicts, "safe_flagged"))
+            arm_scores = [(r.sets[name].scores, r.thresholds(name)) for r in arm_runs]
+            base_scores = [(r.sets[name].scores, r.thresholds(name)) for r in base]
+            for suffix, truth, metric in compared:
+                b = paired_bootstrap(truth, arm_scores, base_scores, METRICS[metric], exp.bootstrap)
                 if b is not None:
-                    out[arm][f"{name} {metric}"] = {**dataclasses.asdict(b), "verdict": b.verdict}
-            verdicts = teacher_verdicts(base[0], name, exp) if exp.transfer_guard else None
-            if verdicts is not None and name.startswith("dev/"):
-                b = paired_bootstrap(
-                    verdicts,
-                    [(r.sets[name].scores, r.thresholds(name)) for r in arm_runs],
-                    [(r.sets[name].scores, r.thresholds(name)) for r in base],
-                    METRICS["safe_flagged"],
-                    exp.bootstrap,
-                )
-                if b is not None:
-                    key = f"{name} {GUARD_METRIC}"
-                    out[arm][key] = {**dataclasses.asdict(b), "verdict": b.verdict}
+                    out[arm][f"{name} {suffix}"] = {**dataclasses.asdict(b), "verdict": b.verdict}
         out[arm].update(bootstrap_hazards(arm_runs, base, exp.bootstrap))
         if exp.correction == "holm":
             for family in _families(exp, out[arm]):
